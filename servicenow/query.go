@@ -222,7 +222,7 @@ func (q *Query) fail(field, reason string, err error) *Query {
 func unsafeReason(value string) string {
 	switch {
 	case len(value) > MaxValueLen:
-		return fmt.Sprintf("value longer than %d bytes", MaxValueLen)
+		return fmt.Sprintf("value is longer than %d bytes", MaxValueLen)
 	case !utf8.ValidString(value):
 		return "value is not valid UTF-8"
 	case strings.Contains(value, "^"):
