@@ -81,7 +81,8 @@ type Config struct {
 	// always allowed.
 	InsecureAllowHTTP bool
 	// HTTPClient fetches discovery and JWKS. Default: a client with a 15s
-	// timeout.
+	// timeout that follows at most 5 redirects, none to a URL the rules
+	// for DiscoveryURL would refuse.
 	HTTPClient *http.Client
 	// Now is the clock; default time.Now. Token times and the key refresh
 	// rate limit both use it.
@@ -171,7 +172,7 @@ func (c Config) validate(needDiscovery bool, problems ...error) (settings, error
 		s.MinRefreshInterval = DefaultMinRefreshInterval
 	}
 	if s.HTTPClient == nil {
-		s.HTTPClient = &http.Client{Timeout: defaultHTTPTimeout}
+		s.HTTPClient = &http.Client{Timeout: defaultHTTPTimeout, CheckRedirect: redirectPolicy(c.InsecureAllowHTTP)}
 	}
 	if s.Now == nil {
 		s.Now = time.Now
@@ -186,6 +187,21 @@ func (c Config) validate(needDiscovery bool, problems ...error) (settings, error
 		s.Logger.Warn("authorizer: ClockSkew capped", "configured", c.ClockSkew, "used", MaxClockSkew)
 	}
 	return s, nil
+}
+
+// redirectPolicy keeps the default client's redirects to URLs that would
+// be accepted as configured ones (no downgrade to http off loopback), and
+// to at most 5 hops.
+func redirectPolicy(allowHTTP bool) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 5 {
+			return errors.New("stopped after 5 redirects")
+		}
+		if err := checkFetchURL(req.URL.String(), allowHTTP); err != nil {
+			return fmt.Errorf("redirect refused: %w", err)
+		}
+		return nil
+	}
 }
 
 // checkFetchURL accepts an absolute https URL, or http on a loopback host,
