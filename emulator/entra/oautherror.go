@@ -158,9 +158,13 @@ type errorBody struct {
 	Suberror         string `json:"suberror,omitempty"`
 }
 
-// writeError writes e in Entra's shape and returns the trace id.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *aadError) string {
-	trace := newGUID()
+// writeError writes e in Entra's shape under a new trace id.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *aadError) {
+	s.writeErrorTrace(w, r, e, newGUID())
+}
+
+// writeErrorTrace writes e in Entra's shape under the given trace id.
+func (s *Server) writeErrorTrace(w http.ResponseWriter, r *http.Request, e *aadError, trace string) {
 	corr := r.Header.Get("client-request-id")
 	if !isGUID(corr) {
 		corr = newGUID()
@@ -184,7 +188,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *aadError)
 		h.Set("Allow", "POST, OPTIONS")
 	}
 	writeJSON(w, e.status, body, noStore)
-	return trace
 }
 
 type cachePolicy int

@@ -92,16 +92,19 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	if res.assertionHash != "" {
 		attrs = append(attrs, slog.String("assertion_sha256", res.assertionHash))
 	}
+	// Log before answering, so that a client holding the response also
+	// finds the log line.
 	if aerr != nil {
-		trace := s.writeError(w, r, aerr)
+		trace := newGUID()
 		attrs = append(attrs, slog.Int("status", aerr.status), slog.String("error", aerr.err),
 			slog.Int("aadsts", aerr.code), slog.String("trace_id", trace))
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "entra token request refused", attrs...)
+		s.writeErrorTrace(w, r, aerr, trace)
 		return
 	}
-	writeJSON(w, http.StatusOK, resp, noStore)
 	attrs = append(attrs, slog.Int("status", http.StatusOK))
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "entra token issued", attrs...)
+	writeJSON(w, http.StatusOK, resp, noStore)
 }
 
 // authenticatedClient is the calling app and its azpacr: "1" when it proved
