@@ -1,0 +1,199 @@
+package servicenow
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+const janeMine = "assigned_to=javascript:gs.getUserID()"
+
+var janeVisible = []string{"INC0012345", "INC0012389", "INC0012401", "INC0012455", "INC0012478"}
+
+func TestJaneBearerListsExactlyHerFiveVisibleIncidents(t *testing.T) {
+	e := newTestEnv(t)
+	got := e.numbers(incidentsWhere(janeMine), e.bearer("jane.smith@company.com"))
+	wantSame(t, "jane's incidents", got, janeVisible)
+	for _, hidden := range []string{"INC0012350", "INC0012399"} {
+		for _, n := range got {
+			if n == hidden {
+				t.Errorf("jane sees %s, which her ACLs hide", hidden)
+			}
+		}
+	}
+}
+
+func TestAdminBasicSeesAllSevenAssignedToJane(t *testing.T) {
+	e := newTestEnv(t)
+	jane := seedID("sys_user", "jane.smith")
+	got := e.numbers(incidentsWhere("assigned_to="+jane), e.admin())
+	wantSame(t, "admin view of jane's incidents", got,
+		[]string{"INC0012345", "INC0012350", "INC0012389", "INC0012399", "INC0012401", "INC0012455", "INC0012478"})
+}
+
+func TestRoleHoldersSeeTheirRestrictedCategory(t *testing.T) {
+	e := newTestEnv(t)
+	wantSame(t, "hr.partner hr incidents",
+		e.numbers(incidentsWhere("category=hr"), e.bearer("hr.partner@company.com")), []string{"INC0012350"})
+	wantSame(t, "hr.partner security incidents",
+		e.numbers(incidentsWhere("category=security"), e.bearer("hr.partner@company.com")), nil)
+	wantSame(t, "soc.analyst security incidents",
+		e.numbers(incidentsWhere("category=security"), e.bearer("soc.analyst@company.com")), []string{"INC0012399"})
+	wantSame(t, "soc.analyst hr incidents",
+		e.numbers(incidentsWhere("category=hr"), e.bearer("soc.analyst@company.com")), nil)
+	wantSame(t, "jane restricted categories",
+		e.numbers(incidentsWhere("categoryINhr,security"), e.bearer("jane.smith@company.com")), nil)
+}
+
+func TestBobSeesHisThreeIncidents(t *testing.T) {
+	e := newTestEnv(t)
+	got := e.numbers(incidentsWhere(janeMine), e.bearer("bob.jones@company.com"))
+	wantSame(t, "bob's incidents", got, []string{"INC0012360", "INC0012420", "INC0012490"})
+}
+
+func TestBearerRejections(t *testing.T) {
+	e := newTestEnv(t)
+	hs256 := jwt.NewWithClaims(jwt.SigningMethodHS256, e.iss.claims("jane.smith@company.com"))
+	hsToken, err := hs256.SignedString([]byte("shared-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	none := jwt.NewWithClaims(jwt.SigningMethodNone, e.iss.claims("jane.smith@company.com"))
+	noneToken, err := none.SignedString(jwt.UnsafeAllowNoneSignatureType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tamperedParts := strings.Split(e.iss.token(t, "bob.jones@company.com"), ".")
+	janeParts := strings.Split(e.iss.token(t, "jane.smith@company.com"), ".")
+	tampered := tamperedParts[0] + "." + janeParts[1] + "." + tamperedParts[2]
+
+	cases := []struct {
+		name  string
+		token func() string
+	}{
+		{"unknown email", func() string { return e.iss.token(t, "nobody@company.com") }},
+		{"wrong audience", func() string {
+			c := e.iss.claims("jane.smith@company.com")
+			c["aud"] = "api://a9e17000-0000-4000-8000-000000000002"
+			return e.iss.sign(t, c)
+		}},
+		{"expired beyond clock skew", func() string {
+			c := e.iss.claims("jane.smith@company.com")
+			c["exp"] = testNow.Add(-301 * time.Second).Unix()
+			return e.iss.sign(t, c)
+		}},
+		{"not yet valid beyond clock skew", func() string {
+			c := e.iss.claims("jane.smith@company.com")
+			c["nbf"] = testNow.Add(301 * time.Second).Unix()
+			return e.iss.sign(t, c)
+		}},
+		{"no exp", func() string {
+			c := e.iss.claims("jane.smith@company.com")
+			delete(c, "exp")
+			return e.iss.sign(t, c)
+		}},
+		{"wrong issuer", func() string {
+			c := e.iss.claims("jane.smith@company.com")
+			c["iss"] = "https://login.microsoftonline.com/" + testTenant + "/v2.0"
+			return e.iss.sign(t, c)
+		}},
+		{"no user claim", func() string {
+			c := e.iss.claims("jane.smith@company.com")
+			delete(c, "preferred_username")
+			return e.iss.sign(t, c)
+		}},
+		{"HS256 signed", func() string { return hsToken }},
+		{"alg none", func() string { return noneToken }},
+		{"payload swapped under another signature", func() string { return tampered }},
+		{"garbage", func() string { return "not-a-jwt" }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.get(incidentsWhere(janeMine), "Bearer "+c.token())
+			wantEnvelope(t, r, http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
+			if _, ok := r.body["result"]; ok {
+				t.Errorf("401 carries a result: %s", r.raw)
+			}
+			if !strings.Contains(strings.Join(r.header.Values("WWW-Authenticate"), ","), `error="invalid_token"`) {
+				t.Errorf("WWW-Authenticate %q lacks the bearer error", r.header.Values("WWW-Authenticate"))
+			}
+		})
+	}
+}
+
+func TestBearerWithinClockSkewIsAccepted(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.iss.claims("jane.smith@company.com")
+	c["exp"] = testNow.Add(-299 * time.Second).Unix()
+	c["nbf"] = testNow.Add(299 * time.Second).Unix()
+	got := e.numbers(incidentsWhere(janeMine), "Bearer "+e.iss.sign(t, c))
+	wantSame(t, "jane's incidents with a token at the skew edge", got, janeVisible)
+}
+
+func TestInactiveUserBearerIsRejected(t *testing.T) {
+	e := newTestEnv(t)
+	if _, err := e.srv.db.Exec("UPDATE sys_user SET active = 0 WHERE user_name = 'bob.jones'"); err != nil {
+		t.Fatal(err)
+	}
+	r := e.get(incidentsWhere(janeMine), e.bearer("bob.jones@company.com"))
+	wantEnvelope(t, r, http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
+}
+
+func TestMissingAuthGetsUnauthenticatedEnvelopeAndChallenge(t *testing.T) {
+	e := newTestEnv(t)
+	r := e.get("/api/now/table/incident", "")
+	wantEnvelope(t, r, http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
+	ch := r.header.Values("WWW-Authenticate")
+	if len(ch) != 2 || !strings.HasPrefix(ch[0], "Basic ") || !strings.HasPrefix(ch[1], "Bearer ") {
+		t.Errorf("WWW-Authenticate = %q, want a Basic and a Bearer challenge", ch)
+	}
+}
+
+func TestBasicAuthRejectsWrongPasswordAndPasswordlessUsers(t *testing.T) {
+	e := newTestEnv(t)
+	for name, auth := range map[string]string{
+		"wrong admin password":     basic("admin", "nope"),
+		"user without a password":  basic("jane.smith", ""),
+		"unknown user":             basic("mallory", testAdminPass),
+		"malformed basic":          "Basic !!!",
+		"unsupported scheme":       "Digest abc",
+		"admin password, bob name": basic("bob.jones", testAdminPass),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := e.get("/api/now/table/incident", auth)
+			wantEnvelope(t, r, http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
+		})
+	}
+}
+
+func TestOIDCMetadataAndKeysAreFetchedOnceAndCached(t *testing.T) {
+	e := newTestEnv(t)
+	for i := 0; i < 3; i++ {
+		e.numbers(incidentsWhere(janeMine), e.bearer("jane.smith@company.com"))
+	}
+	if m, k := e.iss.metadataHits.Load(), e.iss.jwksHits.Load(); m != 1 || k != 1 {
+		t.Errorf("metadata fetched %d times, JWKS %d times; want 1 and 1", m, k)
+	}
+}
+
+func TestNewReportsEveryConfigProblem(t *testing.T) {
+	_, err := New(t.Context(), Config{
+		BaseURL: "ftp://x",
+		OIDC: []OIDCProvider{
+			{Name: "", MetadataURL: "not a url", ClientID: ""},
+			{Name: "a", MetadataURL: "http://127.0.0.1/x", ClientID: "c", UserField: "user_password"},
+		},
+		Logger: discardLogger(),
+	})
+	if err == nil {
+		t.Fatal("New accepted a broken config")
+	}
+	for _, want := range []string{"BaseURL", "OIDC[0].Name", "OIDC[0].MetadataURL", "OIDC[0].ClientID", `OIDC[1].UserField "user_password"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+}

@@ -1,0 +1,56 @@
+package servicenow
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+const contentTypeJSON = "application/json;charset=UTF-8"
+
+// apiError is a Table API error envelope:
+// {"error":{"message":…,"detail":…},"status":"failure"}.
+type apiError struct {
+	status  int
+	message string
+	detail  string
+}
+
+// The envelopes of a real instance.
+var (
+	errUnauthenticated = apiError{http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information"}
+	errNoRecord        = apiError{http.StatusNotFound, "No Record found", "Record doesn't exist or ACL restricts the record retrieval"}
+	errUpdateDenied    = apiError{http.StatusForbidden, "Operation Failed", "ACL Exception Update Failed due to security constraints"}
+	errBadURI          = apiError{http.StatusBadRequest, "Requested URI does not represent any resource", ""}
+	errBadJSON         = apiError{http.StatusBadRequest, "Exception while reading request", "The payload is not valid JSON."}
+	errMethod          = apiError{http.StatusMethodNotAllowed, "Method not Supported", "The requested method is not supported by this resource"}
+	errInternal        = apiError{http.StatusInternalServerError, "Internal server error", ""}
+)
+
+func badParam(message, detail string) apiError {
+	return apiError{http.StatusBadRequest, message, detail}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":{"message":"Internal server error","detail":""},"status":"failure"}`)
+	}
+	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	w.Header().Set("Content-Type", contentTypeJSON)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func writeError(w http.ResponseWriter, e apiError) {
+	writeJSON(w, e.status, map[string]any{
+		"error":  map[string]string{"message": e.message, "detail": e.detail},
+		"status": "failure",
+	})
+}

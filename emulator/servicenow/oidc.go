@@ -1,0 +1,175 @@
+package servicenow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Bearer-token errors, wrapped in errBadCredentials.
+var (
+	errNoProvider = errors.New("servicenow: no OIDC provider for the token's issuer")
+	errNoClaim    = errors.New("servicenow: token lacks the user claim")
+)
+
+// allowedAlgs are the asymmetric algorithms accepted; "none" and HMAC never
+// are (no key confusion).
+var allowedAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
+
+const (
+	maxMetadataBytes = 1 << 20
+	metadataTimeout  = 10 * time.Second
+)
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// oidcProvider is one configured inbound OIDC integration. Its metadata and
+// keys are fetched on first use (the IdP may start after the emulator) and
+// then cached; a failed fetch is retried by the next request. The mutex makes
+// concurrent first requests share one fetch.
+type oidcProvider struct {
+	cfg    OIDCProvider
+	client *http.Client
+	bg     context.Context // lives until Server.Close; ends key refreshes
+	log    *slog.Logger
+
+	mu   sync.Mutex
+	keys *oidcKeys
+}
+
+type oidcKeys struct {
+	issuer string
+	kf     keyfunc.Keyfunc
+}
+
+type oidcMetadata struct {
+	Issuer  string `json:"issuer"`
+	JWKSURI string `json:"jwks_uri"`
+}
+
+func (p *oidcProvider) load(ctx context.Context) (*oidcKeys, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.keys != nil {
+		return p.keys, nil
+	}
+	md, err := fetchMetadata(ctx, p.client, p.cfg.MetadataURL)
+	if err != nil {
+		return nil, err
+	}
+	noErr := false
+	kf, err := keyfunc.NewDefaultOverrideCtx(p.bg, []string{md.JWKSURI}, keyfunc.Override{
+		Client:                    p.client,
+		HTTPTimeout:               metadataTimeout,
+		NoErrorReturnFirstHTTPReq: &noErr,
+		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+			return func(ctx context.Context, err error) {
+				p.log.WarnContext(ctx, "servicenow: JWKS refresh failed", "provider", p.cfg.Name, "jwks_uri", u, "error", err)
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("servicenow: oidc %s: fetch JWKS: %w", p.cfg.Name, err)
+	}
+	p.keys = &oidcKeys{issuer: md.Issuer, kf: kf}
+	return p.keys, nil
+}
+
+func fetchMetadata(ctx context.Context, client *http.Client, metadataURL string) (oidcMetadata, error) {
+	ctx, cancel := context.WithTimeout(ctx, metadataTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metadataURL, nil)
+	if err != nil {
+		return oidcMetadata{}, fmt.Errorf("servicenow: oidc metadata: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return oidcMetadata{}, fmt.Errorf("servicenow: oidc metadata: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return oidcMetadata{}, fmt.Errorf("servicenow: oidc metadata: status %d", resp.StatusCode)
+	}
+	var md oidcMetadata
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxMetadataBytes)).Decode(&md); err != nil {
+		return oidcMetadata{}, fmt.Errorf("servicenow: oidc metadata: decode: %w", err)
+	}
+	if md.Issuer == "" || md.JWKSURI == "" {
+		return oidcMetadata{}, errors.New("servicenow: oidc metadata: issuer or jwks_uri missing")
+	}
+	if u, err := url.Parse(md.JWKSURI); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return oidcMetadata{}, errors.New("servicenow: oidc metadata: jwks_uri is not an http(s) URL")
+	}
+	return md, nil
+}
+
+// expectedIssuer resolves Entra's multi-tenant issuer template
+// ("…/{tenantid}/v2.0") with the token's tid, which must be a GUID.
+func expectedIssuer(metadataIssuer string, claims jwt.MapClaims) string {
+	if !strings.Contains(metadataIssuer, "{tenantid}") {
+		return metadataIssuer
+	}
+	tid, _ := claims["tid"].(string)
+	if !guidRE.MatchString(tid) {
+		return ""
+	}
+	return strings.ReplaceAll(metadataIssuer, "{tenantid}", tid)
+}
+
+type bearerIdentity struct {
+	provider *OIDCProvider
+	claim    string // value of the provider's UserClaim
+}
+
+// verifyBearer validates a JWT against the provider whose issuer it names:
+// signature by a key of that provider's JWKS with an allowed algorithm, iss,
+// aud (the provider's ClientID), exp (required) and nbf within ClockSkew.
+func (s *Server) verifyBearer(ctx context.Context, token string) (bearerIdentity, error) {
+	unverified := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(token, unverified); err != nil {
+		return bearerIdentity{}, fmt.Errorf("%w: malformed token", errBadCredentials)
+	}
+	iss, _ := unverified["iss"].(string)
+	for _, p := range s.oidc {
+		keys, err := p.load(ctx)
+		if err != nil {
+			s.log.WarnContext(ctx, "servicenow: OIDC provider unavailable", "provider", p.cfg.Name, "error", err)
+			continue
+		}
+		want := expectedIssuer(keys.issuer, unverified)
+		if want == "" || iss != want {
+			continue
+		}
+		claims := jwt.MapClaims{}
+		_, err = jwt.ParseWithClaims(token, claims, keys.kf.KeyfuncCtx(ctx),
+			jwt.WithValidMethods(allowedAlgs),
+			jwt.WithIssuer(want),
+			jwt.WithAudience(p.cfg.ClientID),
+			jwt.WithExpirationRequired(),
+			jwt.WithLeeway(p.cfg.ClockSkew),
+			jwt.WithTimeFunc(s.now),
+		)
+		if err != nil {
+			return bearerIdentity{}, fmt.Errorf("%w: %w", errBadCredentials, err)
+		}
+		v, _ := claims[p.cfg.UserClaim].(string)
+		if v == "" {
+			return bearerIdentity{}, fmt.Errorf("%w: %w", errBadCredentials, errNoClaim)
+		}
+		return bearerIdentity{provider: &p.cfg, claim: v}, nil
+	}
+	return bearerIdentity{}, fmt.Errorf("%w: %w", errBadCredentials, errNoProvider)
+}
