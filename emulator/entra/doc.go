@@ -40,6 +40,9 @@
 //	}
 //	resp, err := http.PostForm(idp.TokenURL(), form)
 //
+// Tests of other packages can call entratest.Start(t) instead, which does
+// the above with fresh random secrets and stops the server with the test.
+//
 // Token B is then an OBO request by the agent app with assertion = Token A and
 // scope = "api://" + entra.DevConnectorClientID + "/user_impersonation".
 //

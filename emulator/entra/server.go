@@ -21,6 +21,7 @@ type Server struct {
 	now           func() time.Time
 	log           *slog.Logger
 	mux           *http.ServeMux
+	grants        map[string]grantFunc
 
 	apps      map[string]*App  // lower-case client id
 	resources map[string]*App  // lower-case client id and identifier URI
@@ -88,6 +89,7 @@ func New(cfg Config) (*Server, error) {
 		s.usersOID[strings.ToLower(u.ObjectID)] = &u
 	}
 
+	s.grants = s.grantFuncs()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.handleDiscovery)
 	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.handleKeys)

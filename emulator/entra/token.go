@@ -34,7 +34,8 @@ type grantResult struct {
 // grantFunc handles one grant_type; form is the POST body only.
 type grantFunc func(r *http.Request, form url.Values, res *grantResult) (*tokenResponse, *aadError)
 
-func (s *Server) grants() map[string]grantFunc {
+// grantFuncs maps each supported grant_type to its handler.
+func (s *Server) grantFuncs() map[string]grantFunc {
 	return map[string]grantFunc{
 		GrantPassword:          s.passwordGrant,
 		GrantClientCredentials: s.clientCredentialsGrant,
@@ -71,7 +72,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	case grantType == "":
 		aerr = errMissingParam("grant_type")
 	default:
-		grant, ok := s.grants()[grantType]
+		grant, ok := s.grants[grantType]
 		if !ok {
 			aerr = errUnsupportedGrant(grantType)
 			break
