@@ -16,7 +16,8 @@ import (
 type Config struct {
 	// BaseURL is where the emulator is reachable, e.g. "http://127.0.0.1:8082"
 	// (the stand-in for https://login.microsoftonline.com). The issuer is
-	// BaseURL + "/" + TenantID + "/v2.0".
+	// BaseURL + "/" + TenantID + "/v2.0". If it has a path, whoever mounts
+	// the handler must strip that prefix (http.StripPrefix).
 	BaseURL  string
 	TenantID string // a GUID
 	Apps     []App
@@ -79,7 +80,9 @@ const (
 // DevConfig is the development tenant: the "ServiceNow Agent" app
 // (confidential, exposes access_as_user, admin-consented to the connector's
 // user_impersonation), the "ServiceNow API Connector" app (exposes
-// user_impersonation) and four users who all share userPassword.
+// user_impersonation) and four users who all share userPassword. Pass
+// generated secrets: an empty agentClientSecret makes the agent a public
+// client (which cannot do OBO) and an empty userPassword fails New.
 func DevConfig(baseURL, agentClientSecret, userPassword string) Config {
 	user := func(oid, upn, name string) User {
 		return User{ObjectID: oid, UserPrincipalName: upn, DisplayName: name, Password: userPassword}
