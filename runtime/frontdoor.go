@@ -1,0 +1,236 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/onbehalf/onbehalf/authorizer"
+	"github.com/onbehalf/onbehalf/identity"
+	"github.com/onbehalf/onbehalf/store"
+)
+
+// Default session limits, as AgentCore Runtime's.
+const (
+	DefaultSessionIdleTimeout = 15 * time.Minute
+	DefaultSessionMaxLifetime = 8 * time.Hour
+)
+
+// TokenVerifier checks Token A; *authorizer.Authorizer implements it.
+type TokenVerifier interface {
+	Verify(ctx context.Context, raw string) (*authorizer.Claims, error)
+}
+
+// WorkloadTokenIssuer issues workload access tokens; *identity.Broker
+// implements it.
+type WorkloadTokenIssuer interface {
+	GetWorkloadAccessTokenForJWT(ctx context.Context, in identity.GetWorkloadAccessTokenForJWTInput) (identity.GetWorkloadAccessTokenForJWTOutput, error)
+}
+
+// FrontDoor authenticates users and hands their invocations to an agent.
+type FrontDoor struct {
+	// Verifier validates the bearer token before any agent code runs.
+	Verifier TokenVerifier
+	// Identity issues the workload access token the agent receives.
+	Identity WorkloadTokenIssuer
+	// WorkloadName is the agent's workload identity.
+	WorkloadName string
+	// AgentName names the agent in sessions.
+	AgentName string
+	// Sessions binds session ids to the users who opened them.
+	Sessions store.Store
+	// Agent serves the container contract (usually an *App).
+	Agent http.Handler
+	// Realm is the WWW-Authenticate realm (default "onbehalf").
+	Realm              string
+	SessionIdleTimeout time.Duration
+	SessionMaxLifetime time.Duration
+	Now                func() time.Time
+	Logger             *slog.Logger
+}
+
+// ServeHTTP authenticates /invocations and passes /ping through.
+func (f *FrontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/invocations" {
+		f.Agent.ServeHTTP(w, r)
+		return
+	}
+	requestID := newID("req-")
+	w.Header().Set(HeaderRequestID, requestID)
+
+	raw, err := authorizer.BearerToken(r)
+	if err != nil {
+		f.deny(w, requestID, err)
+		return
+	}
+	claims, err := f.Verifier.Verify(r.Context(), raw)
+	if err != nil {
+		f.deny(w, requestID, err)
+		return
+	}
+	sessionID, status, msg := f.session(r.Context(), r.Header.Get(HeaderSessionID), claims)
+	if status != 0 {
+		f.logger().Info("invocation refused", "request_id", requestID, "status", status, "reason", msg)
+		writeError(w, status, errorTypeFor(status), msg)
+		return
+	}
+	out, err := f.Identity.GetWorkloadAccessTokenForJWT(r.Context(), identity.GetWorkloadAccessTokenForJWTInput{
+		WorkloadName: f.WorkloadName, UserToken: raw,
+	})
+	if err != nil {
+		f.logger().Error("workload access token failed", "request_id", requestID, "error", err)
+		writeError(w, http.StatusInternalServerError, "InternalServerException", "could not obtain a workload access token for this agent")
+		return
+	}
+
+	in := r.Clone(r.Context())
+	// The agent never receives Token A or the user's cookies.
+	in.Header.Del("Authorization")
+	in.Header.Del("Cookie")
+	in.Header.Set(HeaderWorkloadAccessToken, out.WorkloadAccessToken)
+	in.Header.Set(HeaderWorkloadAccessTokenNewer, out.WorkloadAccessToken)
+	in.Header.Set(HeaderSessionID, sessionID)
+	in.Header.Set(HeaderUserID, userID(claims))
+	in.Header.Set(HeaderRequestID, requestID)
+	w.Header().Set(HeaderSessionID, sessionID)
+	f.logger().Info("invocation", "request_id", requestID, "session_id", sessionID, "user", userID(claims), "agent", f.AgentName)
+	f.Agent.ServeHTTP(w, in)
+}
+
+func userID(c *authorizer.Claims) string {
+	if c.PreferredUsername != "" {
+		return c.PreferredUsername
+	}
+	return c.Subject
+}
+
+// deny answers an authentication failure: 401 with a Bearer challenge,
+// 403 for a missing scope, or 503 when the IdP's keys cannot be fetched.
+func (f *FrontDoor) deny(w http.ResponseWriter, requestID string, err error) {
+	realm := f.Realm
+	if realm == "" {
+		realm = "onbehalf"
+	}
+	f.logger().Info("authentication failed", "request_id", requestID, "error", err)
+	status := authorizer.StatusCode(err)
+	switch status {
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "5")
+		writeError(w, status, "ServiceUnavailableException", "the identity provider's signing keys are unavailable; try again shortly")
+		return
+	case http.StatusForbidden:
+		w.Header().Set("WWW-Authenticate", authorizer.Challenge(err, realm))
+		writeError(w, status, "AccessDeniedException", "the bearer token lacks a scope this agent requires")
+		return
+	}
+	w.Header().Set("WWW-Authenticate", authorizer.Challenge(err, realm))
+	msg := "a valid bearer token is required"
+	if !errors.Is(err, authorizer.ErrMissingToken) {
+		msg = "the bearer token was rejected: " + err.Error()
+	}
+	writeError(w, http.StatusUnauthorized, "AccessDeniedException", msg)
+}
+
+// session resolves the invocation's session: it creates one when none is
+// given or the id is new, and refuses ids of other users or expired ones.
+// A non-zero status means refuse with msg.
+func (f *FrontDoor) session(ctx context.Context, id string, c *authorizer.Claims) (string, int, string) {
+	now := f.now()
+	if id == "" {
+		id = newID("session-")
+	} else if len(id) < minSessionIDLen || len(id) > maxSessionIDLen || !printableASCII(id) {
+		return "", http.StatusBadRequest, fmt.Sprintf("session id must be %d to %d printable characters", minSessionIDLen, maxSessionIDLen)
+	}
+	s, err := f.Sessions.GetSession(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		err = f.Sessions.CreateSession(ctx, store.Session{ID: id, Issuer: c.Issuer, Subject: c.Subject, Agent: f.AgentName, CreatedAt: now, LastSeenAt: now})
+		if errors.Is(err, store.ErrAlreadyExists) {
+			// Another request created it first: check whose it is.
+			return f.session(ctx, id, c)
+		}
+		if err != nil {
+			return "", http.StatusInternalServerError, "could not store the session"
+		}
+		return id, 0, ""
+	case err != nil:
+		return "", http.StatusInternalServerError, "could not read the session"
+	}
+	if s.Issuer != c.Issuer || s.Subject != c.Subject {
+		return "", http.StatusForbidden, "this session belongs to another user"
+	}
+	if s.Agent != "" && f.AgentName != "" && s.Agent != f.AgentName {
+		return "", http.StatusForbidden, "this session belongs to another agent"
+	}
+	if now.Sub(s.LastSeenAt) > f.idle() || now.Sub(s.CreatedAt) > f.maxLifetime() {
+		return "", http.StatusNotFound, "this session has expired; start a new one"
+	}
+	err = f.Sessions.UpdateSession(ctx, id, func(s store.Session) (store.Session, error) {
+		s.LastSeenAt = now
+		return s, nil
+	})
+	if err != nil {
+		return "", http.StatusInternalServerError, "could not update the session"
+	}
+	return id, 0, ""
+}
+
+func errorTypeFor(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "ValidationException"
+	case http.StatusForbidden:
+		return "AccessDeniedException"
+	case http.StatusNotFound:
+		return "ResourceNotFoundException"
+	}
+	return "InternalServerException"
+}
+
+func (f *FrontDoor) idle() time.Duration {
+	if f.SessionIdleTimeout > 0 {
+		return f.SessionIdleTimeout
+	}
+	return DefaultSessionIdleTimeout
+}
+
+func (f *FrontDoor) maxLifetime() time.Duration {
+	if f.SessionMaxLifetime > 0 {
+		return f.SessionMaxLifetime
+	}
+	return DefaultSessionMaxLifetime
+}
+
+func (f *FrontDoor) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+func (f *FrontDoor) logger() *slog.Logger {
+	if f.Logger != nil {
+		return f.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func newID(prefix string) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,209 @@
+package runtime
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onbehalf/onbehalf/authorizer"
+	"github.com/onbehalf/onbehalf/emulator/entra"
+	"github.com/onbehalf/onbehalf/identity"
+	"github.com/onbehalf/onbehalf/oauth"
+	"github.com/onbehalf/onbehalf/store"
+)
+
+// fakeBroker records the user tokens it is given and issues marked WATs.
+type fakeBroker struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (b *fakeBroker) GetWorkloadAccessTokenForJWT(ctx context.Context, in identity.GetWorkloadAccessTokenForJWTInput) (identity.GetWorkloadAccessTokenForJWTOutput, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.seen = append(b.seen, in.UserToken)
+	return identity.GetWorkloadAccessTokenForJWTOutput{WorkloadAccessToken: "wat-for-" + in.WorkloadName}, nil
+}
+
+// agentSpy records what reached the agent.
+type agentSpy struct {
+	mu   sync.Mutex
+	reqs []*http.Request
+}
+
+func (a *agentSpy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	a.reqs = append(a.reqs, r)
+	a.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+type fixture struct {
+	door   *FrontDoor
+	spy    *agentSpy
+	broker *fakeBroker
+	now    time.Time
+	tokens map[string]string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	idp, err := entra.New(entra.DevConfig(base, "agent-secret", "user-pass"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: idp}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	az, err := authorizer.New(ctx, authorizer.Config{
+		DiscoveryURL:     idp.DiscoveryURL(),
+		AllowedAudiences: []string{entra.DevAgentClientID},
+		AllowedClients:   []string{entra.DevAgentClientID},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(az.Close)
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "rt.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+
+	f := &fixture{spy: &agentSpy{}, broker: &fakeBroker{}, now: time.Now(), tokens: map[string]string{}}
+	f.door = &FrontDoor{
+		Verifier: az, Identity: f.broker, WorkloadName: "servicenow-agent-workload", AgentName: "servicenow",
+		Sessions: st, Agent: f.spy, Now: func() time.Time { return f.now },
+	}
+	oc := &oauth.Client{}
+	for _, u := range []string{"jane.smith@company.com", "bob.jones@company.com"} {
+		tok, err := oc.Password(ctx, idp.TokenURL(), oauth.ClientAuth{ClientID: entra.DevAgentClientID, ClientSecret: "agent-secret"},
+			u, "user-pass", []string{"api://" + entra.DevAgentClientID + "/access_as_user"})
+		if err != nil {
+			t.Fatalf("token for %s: %v", u, err)
+		}
+		f.tokens[u] = tok.AccessToken
+	}
+	return f
+}
+
+func (f *fixture) invoke(user, session string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/invocations", strings.NewReader(`{"prompt":"hi"}`))
+	if user != "" {
+		req.Header.Set("Authorization", "Bearer "+f.tokens[user])
+	}
+	req.Header.Set("Cookie", "sid=abc")
+	if session != "" {
+		req.Header.Set(HeaderSessionID, session)
+	}
+	rec := httptest.NewRecorder()
+	f.door.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestFrontDoorRefusesMissingTokensBeforeTheAgent(t *testing.T) {
+	f := newFixture(t)
+	rec := f.invoke("", "")
+	if rec.Code != http.StatusUnauthorized || !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Bearer ") {
+		t.Fatalf("status %d, WWW-Authenticate %q; want 401 with a Bearer challenge", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
+	if len(f.spy.reqs) != 0 || len(f.broker.seen) != 0 {
+		t.Errorf("agent saw %d requests and broker %d; want none", len(f.spy.reqs), len(f.broker.seen))
+	}
+}
+
+func TestFrontDoorGivesTheAgentAWorkloadTokenNeverTokenA(t *testing.T) {
+	f := newFixture(t)
+	rec := f.invoke("jane.smith@company.com", "")
+	if rec.Code != http.StatusOK || len(f.spy.reqs) != 1 {
+		t.Fatalf("status %d, agent requests %d; want 200 and 1", rec.Code, len(f.spy.reqs))
+	}
+	got := f.spy.reqs[0].Header
+	if got.Get("Authorization") != "" || got.Get("Cookie") != "" {
+		t.Errorf("agent received Authorization %q / Cookie %q; want neither", got.Get("Authorization"), got.Get("Cookie"))
+	}
+	if got.Get(HeaderWorkloadAccessToken) != "wat-for-servicenow-agent-workload" || got.Get(HeaderWorkloadAccessTokenNewer) != "wat-for-servicenow-agent-workload" {
+		t.Errorf("agent's workload token headers = %q / %q", got.Get(HeaderWorkloadAccessToken), got.Get(HeaderWorkloadAccessTokenNewer))
+	}
+	if got.Get(HeaderUserID) != "jane.smith@company.com" {
+		t.Errorf("user id header = %q", got.Get(HeaderUserID))
+	}
+	sid := rec.Header().Get(HeaderSessionID)
+	if len(sid) < minSessionIDLen || got.Get(HeaderSessionID) != sid {
+		t.Errorf("session id %q (agent saw %q); want a new id of at least %d chars passed to the agent", sid, got.Get(HeaderSessionID), minSessionIDLen)
+	}
+	if len(f.broker.seen) != 1 || f.broker.seen[0] != f.tokens["jane.smith@company.com"] {
+		t.Error("the broker was not asked with Jane's token")
+	}
+}
+
+func TestFrontDoorKeepsSessionsToTheirOwner(t *testing.T) {
+	f := newFixture(t)
+	sid := "session-" + strings.Repeat("a", 32)
+	if rec := f.invoke("jane.smith@company.com", sid); rec.Code != http.StatusOK {
+		t.Fatalf("Jane opening %s: %d %s", sid, rec.Code, rec.Body)
+	}
+	rec := f.invoke("bob.jones@company.com", sid)
+	if rec.Code != http.StatusForbidden || rec.Header().Get("X-Amzn-ErrorType") != "AccessDeniedException" {
+		t.Fatalf("Bob presenting Jane's session: %d %s, want 403 AccessDeniedException", rec.Code, rec.Body)
+	}
+	if len(f.spy.reqs) != 1 {
+		t.Errorf("agent saw %d requests, want only Jane's", len(f.spy.reqs))
+	}
+	if rec := f.invoke("jane.smith@company.com", sid); rec.Code != http.StatusOK {
+		t.Errorf("Jane continuing her session: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestFrontDoorExpiresIdleAndOldSessions(t *testing.T) {
+	f := newFixture(t)
+	idle := "session-" + strings.Repeat("b", 32)
+	if rec := f.invoke("jane.smith@company.com", idle); rec.Code != http.StatusOK {
+		t.Fatalf("open: %d", rec.Code)
+	}
+	f.now = f.now.Add(DefaultSessionIdleTimeout + time.Second)
+	rec := f.invoke("jane.smith@company.com", idle)
+	body, _ := io.ReadAll(rec.Body)
+	if rec.Code != http.StatusNotFound || !strings.Contains(string(body), "expired") {
+		t.Fatalf("idle session: %d %s, want 404 saying it expired", rec.Code, body)
+	}
+
+	old := "session-" + strings.Repeat("c", 32)
+	if rec := f.invoke("jane.smith@company.com", old); rec.Code != http.StatusOK {
+		t.Fatalf("open: %d", rec.Code)
+	}
+	for i := 0; i < 40; i++ { // active every 14 minutes, past 8 hours
+		f.now = f.now.Add(14 * time.Minute)
+		if rec := f.invoke("jane.smith@company.com", old); rec.Code != http.StatusOK {
+			if i*14 < 8*60-14 {
+				t.Fatalf("session refused after %d minutes: %d", (i+1)*14, rec.Code)
+			}
+			return
+		}
+	}
+	t.Error("a session stayed usable for more than 9 hours")
+}
+
+func TestFrontDoorRejectsMalformedSessionIDs(t *testing.T) {
+	f := newFixture(t)
+	for _, sid := range []string{"short", strings.Repeat("x", 257), "session-" + strings.Repeat("d", 30) + " x"} {
+		if rec := f.invoke("jane.smith@company.com", sid); rec.Code != http.StatusBadRequest {
+			t.Errorf("session id %q: status %d, want 400", sid, rec.Code)
+		}
+	}
+}

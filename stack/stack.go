@@ -1,0 +1,252 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/onbehalf/onbehalf/authorizer"
+	"github.com/onbehalf/onbehalf/config"
+	"github.com/onbehalf/onbehalf/identity"
+	"github.com/onbehalf/onbehalf/incidentagent"
+	"github.com/onbehalf/onbehalf/keyring"
+	"github.com/onbehalf/onbehalf/model"
+	"github.com/onbehalf/onbehalf/model/offline"
+	"github.com/onbehalf/onbehalf/oauth"
+	"github.com/onbehalf/onbehalf/runtime"
+	"github.com/onbehalf/onbehalf/servicenow"
+	"github.com/onbehalf/onbehalf/store"
+	"github.com/onbehalf/onbehalf/tool"
+)
+
+// Options are what the config file does not say.
+type Options struct {
+	// Logger receives the stack's logs (default: discard). Nothing secret
+	// is ever logged.
+	Logger *slog.Logger
+	// HTTPClient is used for every outbound call (IdP, ServiceNow).
+	HTTPClient *http.Client
+	// RuntimeListener and IdentityListener, when set, are used instead of
+	// listening on the configured addresses (tests pass :0 listeners).
+	RuntimeListener, IdentityListener net.Listener
+}
+
+// Stack is a running onbehalf.
+type Stack struct {
+	Store       store.Store
+	Broker      *identity.Broker
+	RuntimeURL  string
+	IdentityURL string
+
+	servers     []*http.Server
+	authorizers []*authorizer.Authorizer
+	logger      *slog.Logger
+	cancel      context.CancelFunc
+}
+
+// Start builds the stack from cfg and starts serving. Close stops it.
+func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	s := &Stack{logger: opts.Logger, cancel: cancel}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+
+	if s.Store, err = store.Open(ctx, cfg.Store); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	keys, err := keyring.LoadOrCreate(cfg.Keys.File)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	oc := &oauth.Client{HTTPClient: opts.HTTPClient}
+
+	var verifiers []*authorizer.Authorizer
+	for _, a := range cfg.Runtime.Agents {
+		j := a.AuthorizerConfiguration.CustomJWTAuthorizer
+		az, err := authorizer.New(bg, authorizer.Config{
+			DiscoveryURL:     j.DiscoveryURL,
+			AllowedAudiences: j.AllowedAudience,
+			AllowedClients:   j.AllowedClients,
+			AllowedScopes:    j.AllowedScopes,
+			HTTPClient:       opts.HTTPClient,
+			Logger:           opts.Logger.With("component", "authorizer", "agent", a.Name),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("runtime.agents %s: %w", a.Name, err)
+		}
+		verifiers = append(verifiers, az)
+	}
+	s.authorizers = verifiers
+
+	s.Broker, err = identity.New(identity.Config{
+		Store:           s.Store,
+		Keyring:         keys,
+		OAuth:           oc,
+		VerifyUserToken: verifyWithAny(verifiers),
+		Providers:       providers(cfg.Identity.CredentialProviders),
+		Workloads:       workloads(cfg.Identity.WorkloadIdentities),
+		Logger:          opts.Logger.With("component", "identity"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+
+	// One runtime serves the first agent at the container-contract paths;
+	// routing several agents by name comes with the runtime's HTTP API.
+	a := cfg.Runtime.Agents[0]
+	app := &runtime.App{
+		Handler: incidentagent.Handler(incidentagent.Config{
+			Model:    providerFor(a.Model),
+			Tools:    toolsFor(a, s.Broker, opts.HTTPClient),
+			Sessions: s.Store,
+		}),
+		Logger: opts.Logger.With("component", "agent", "agent", a.Name),
+	}
+	front := &runtime.FrontDoor{
+		Verifier:     verifiers[0],
+		Identity:     s.Broker,
+		WorkloadName: a.WorkloadIdentity,
+		AgentName:    a.Name,
+		Sessions:     s.Store,
+		Agent:        app,
+		Logger:       opts.Logger.With("component", "runtime"),
+	}
+	if s.RuntimeURL, err = s.serve(opts.RuntimeListener, cfg.Runtime.Listen, front); err != nil {
+		return nil, fmt.Errorf("runtime.listen: %w", err)
+	}
+	if s.IdentityURL, err = s.serve(opts.IdentityListener, cfg.Identity.Listen, identityHandler()); err != nil {
+		return nil, fmt.Errorf("identity.listen: %w", err)
+	}
+	return s, nil
+}
+
+// identityHandler is the broker's HTTP face. The AgentCore Identity API
+// (SigV4, rest-json) is not served yet: only /ping answers.
+func identityHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ping", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"Healthy"}` + "\n"))
+	})
+	return mux
+}
+
+func (s *Stack) serve(ln net.Listener, addr string, h http.Handler) (string, error) {
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return "", err
+		}
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
+	s.servers = append(s.servers, srv)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("server stopped", "addr", ln.Addr().String(), "error", err)
+		}
+	}()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Close stops serving and releases everything.
+func (s *Stack) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, srv := range s.servers {
+		_ = srv.Shutdown(ctx)
+	}
+	for _, a := range s.authorizers {
+		a.Close()
+	}
+	s.cancel()
+	if s.Store != nil {
+		_ = s.Store.Close()
+	}
+}
+
+func verifyWithAny(vs []*authorizer.Authorizer) func(context.Context, string) (identity.UserClaims, error) {
+	return func(ctx context.Context, raw string) (identity.UserClaims, error) {
+		var first error
+		for _, v := range vs {
+			c, err := v.Verify(ctx, raw)
+			if err == nil {
+				return identity.UserClaims{Issuer: c.Issuer, Subject: c.Subject, ExpiresAt: c.ExpiresAt}, nil
+			}
+			if first == nil {
+				first = err
+			}
+		}
+		if first == nil {
+			first = errors.New("no authorizer is configured")
+		}
+		return identity.UserClaims{}, first
+	}
+}
+
+func providers(in []config.CredentialProvider) []identity.Oauth2CredentialProvider {
+	var out []identity.Oauth2CredentialProvider
+	for _, p := range in {
+		op := identity.Oauth2CredentialProvider{Name: p.Name, CredentialProviderVendor: p.CredentialProviderVendor}
+		if m := p.Oauth2ProviderConfigInput.MicrosoftOauth2ProviderConfig; m != nil {
+			op.TenantID, op.ClientID, op.ClientSecret, op.DiscoveryURL = m.TenantID, m.ClientID, m.ClientSecret, m.DiscoveryURL
+			op.OnBehalfOfGrantType = "JWT_AUTHORIZATION_GRANT"
+		}
+		if c := p.Oauth2ProviderConfigInput.CustomOauth2ProviderConfig; c != nil {
+			op.DiscoveryURL, op.ClientID, op.ClientSecret = c.OauthDiscovery.DiscoveryURL, c.ClientID, c.ClientSecret
+			switch c.ClientAuthenticationMethod {
+			case "CLIENT_SECRET_BASIC":
+				op.ClientAuthenticationMethod = string(oauth.AuthSecretBasic)
+			case "CLIENT_SECRET_POST":
+				op.ClientAuthenticationMethod = string(oauth.AuthSecretPost)
+			}
+			if c.OnBehalfOfTokenExchangeConfig != nil {
+				op.OnBehalfOfGrantType = c.OnBehalfOfTokenExchangeConfig.GrantType
+			}
+		}
+		out = append(out, op)
+	}
+	return out
+}
+
+func workloads(in []config.WorkloadIdentity) []identity.WorkloadIdentity {
+	var out []identity.WorkloadIdentity
+	for _, w := range in {
+		out = append(out, identity.WorkloadIdentity{Name: w.Name})
+	}
+	return out
+}
+
+func providerFor(m config.Model) model.Provider {
+	// Only the offline planner exists so far; config.Validate refuses others.
+	return offline.New()
+}
+
+func toolsFor(a config.Agent, broker *identity.Broker, hc *http.Client) []tool.Tool {
+	if a.ServiceNow == nil {
+		return nil
+	}
+	c := &servicenow.Client{
+		BaseURL:    a.ServiceNow.InstanceURL,
+		HTTPClient: hc,
+		Tokens: identity.TokenSource{
+			Getter:   broker,
+			Provider: a.ServiceNow.CredentialProvider,
+			Scopes:   a.ServiceNow.Scopes,
+			Flow:     "ON_BEHALF_OF_TOKEN_EXCHANGE",
+		},
+	}
+	return servicenow.Tools(c)
+}
