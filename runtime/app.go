@@ -109,6 +109,7 @@ func (a *App) invoke(w http.ResponseWriter, r *http.Request) {
 	if wat != "" {
 		ctx = identity.WithWorkloadAccessToken(ctx, wat)
 	}
+	ctx = identity.WithRequestInfo(ctx, identity.RequestInfo{RequestID: inv.RequestID, SessionID: inv.SessionID})
 	a.setBusy(1)
 	defer a.setBusy(-1)
 

@@ -79,7 +79,8 @@ func (f *FrontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, errorTypeFor(status), msg)
 		return
 	}
-	out, err := f.Identity.GetWorkloadAccessTokenForJWT(r.Context(), identity.GetWorkloadAccessTokenForJWTInput{
+	ctx := identity.WithRequestInfo(r.Context(), identity.RequestInfo{RequestID: requestID, SessionID: sessionID})
+	out, err := f.Identity.GetWorkloadAccessTokenForJWT(ctx, identity.GetWorkloadAccessTokenForJWTInput{
 		WorkloadName: f.WorkloadName, UserToken: raw,
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/onbehalf/onbehalf/store"
 )
 
 // syncBuffer is a goroutine-safe log sink.
@@ -124,6 +127,28 @@ func TestEndToEndJaneSeesExactlyHerFiveIncidents(t *testing.T) {
 	tx := adminList(t, d, "syslog_transaction", "sys_created_by=jane.smith", "url,sys_created_by")
 	if len(tx) == 0 || !strings.Contains(tx[0]["url"], "/api/now/table/incident") {
 		t.Errorf("ServiceNow's transaction log for jane.smith = %v, want her incident query", tx)
+	}
+
+	// onbehalf's own audit trail has the workload token and the exchange,
+	// tied to the session, with nothing secret in it.
+	events, err := d.stack.Store.ListAudit(context.Background(), store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, ev := range events {
+		actions = append(actions, ev.Action+":"+ev.Outcome)
+		if ev.SessionID == "" || ev.Workload != "servicenow-agent-workload" || ev.User == "" {
+			t.Errorf("audit event lacks session, workload or user: %+v", ev)
+		}
+		if ev.Action == "GetResourceOauth2Token" && (ev.Provider != "EntraIdServiceNow" || ev.Flow != "ON_BEHALF_OF_TOKEN_EXCHANGE") {
+			t.Errorf("exchange audit event = %+v", ev)
+		}
+		assertNoSecretsIn(t, fmt.Sprintf("%+v", ev), d, jane)
+	}
+	slices.Sort(actions)
+	if want := []string{"GetResourceOauth2Token:ok", "GetWorkloadAccessTokenForJWT:ok"}; !slices.Equal(actions, want) {
+		t.Errorf("audit actions = %v, want %v", actions, want)
 	}
 
 	assertNoSecretsIn(t, logs.String(), d, jane)
