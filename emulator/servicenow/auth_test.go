@@ -1,7 +1,9 @@
 package servicenow
 
 import (
+	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -71,48 +73,55 @@ func TestBearerRejections(t *testing.T) {
 	tampered := tamperedParts[0] + "." + janeParts[1] + "." + tamperedParts[2]
 
 	cases := []struct {
-		name  string
-		token func() string
+		name    string
+		wantErr error
+		token   func() string
 	}{
-		{"unknown email", func() string { return e.iss.token(t, "nobody@company.com") }},
-		{"wrong audience", func() string {
+		{"unknown email", errUnknownUser, func() string { return e.iss.token(t, "nobody@company.com") }},
+		{"wrong audience", jwt.ErrTokenInvalidAudience, func() string {
 			c := e.iss.claims("jane.smith@company.com")
 			c["aud"] = "api://a9e17000-0000-4000-8000-000000000002"
 			return e.iss.sign(t, c)
 		}},
-		{"expired beyond clock skew", func() string {
+		{"expired beyond clock skew", jwt.ErrTokenExpired, func() string {
 			c := e.iss.claims("jane.smith@company.com")
 			c["exp"] = testNow.Add(-301 * time.Second).Unix()
 			return e.iss.sign(t, c)
 		}},
-		{"not yet valid beyond clock skew", func() string {
+		{"not yet valid beyond clock skew", jwt.ErrTokenNotValidYet, func() string {
 			c := e.iss.claims("jane.smith@company.com")
 			c["nbf"] = testNow.Add(301 * time.Second).Unix()
 			return e.iss.sign(t, c)
 		}},
-		{"no exp", func() string {
+		{"no exp", jwt.ErrTokenRequiredClaimMissing, func() string {
 			c := e.iss.claims("jane.smith@company.com")
 			delete(c, "exp")
 			return e.iss.sign(t, c)
 		}},
-		{"wrong issuer", func() string {
+		{"wrong issuer", errNoProvider, func() string {
 			c := e.iss.claims("jane.smith@company.com")
 			c["iss"] = "https://login.microsoftonline.com/" + testTenant + "/v2.0"
 			return e.iss.sign(t, c)
 		}},
-		{"no user claim", func() string {
+		{"no user claim", errNoClaim, func() string {
 			c := e.iss.claims("jane.smith@company.com")
 			delete(c, "preferred_username")
 			return e.iss.sign(t, c)
 		}},
-		{"HS256 signed", func() string { return hsToken }},
-		{"alg none", func() string { return noneToken }},
-		{"payload swapped under another signature", func() string { return tampered }},
-		{"garbage", func() string { return "not-a-jwt" }},
+		{"HS256 signed", jwt.ErrTokenSignatureInvalid, func() string { return hsToken }},
+		{"alg none", jwt.ErrTokenSignatureInvalid, func() string { return noneToken }},
+		{"payload swapped under another signature", jwt.ErrTokenSignatureInvalid, func() string { return tampered }},
+		{"garbage", errBadCredentials, func() string { return "not-a-jwt" }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := e.get(incidentsWhere(janeMine), "Bearer "+c.token())
+			tok := c.token()
+			req := httptest.NewRequest(http.MethodGet, "/api/now/table/incident", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			if _, err := e.srv.authenticate(req); !errors.Is(err, c.wantErr) {
+				t.Errorf("authenticate error %v, want %v", err, c.wantErr)
+			}
+			r := e.get(incidentsWhere(janeMine), "Bearer "+tok)
 			wantEnvelope(t, r, http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
 			if _, ok := r.body["result"]; ok {
 				t.Errorf("401 carries a result: %s", r.raw)
