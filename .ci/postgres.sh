@@ -5,7 +5,7 @@
 #   ONBEHALF_TEST_POSTGRES='postgres://onbehalf:onbehalf@127.0.0.1:5432/onbehalf_test?sslmode=disable' \
 #     go test ./store/...
 # Each test creates and drops its own schema inside onbehalf_test, so runs don't collide.
-set -euo pipefail  # also when sourced by .ci/run
+set -euo pipefail
 
 # Start the cluster unless it is already online.
 if ! pg_lsclusters --no-header | awk '$1 == "15" && $2 == "main" {print $4}' | grep -q online; then
@@ -28,6 +28,10 @@ fi
 if [ "$(su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname = 'onbehalf_test'\"")" != "1" ]; then
   su postgres -c "createdb -O onbehalf onbehalf_test"
 fi
+
+# Tests only: skip waiting for the WAL flush on commit in this database (the
+# suite makes many small commits; crash durability of test rows is moot).
+su postgres -c "psql -v ON_ERROR_STOP=1 -qc \"ALTER DATABASE onbehalf_test SET synchronous_commit = off\""
 
 export ONBEHALF_TEST_POSTGRES="postgres://onbehalf:onbehalf@127.0.0.1:5432/onbehalf_test?sslmode=disable"
 echo "ONBEHALF_TEST_POSTGRES=$ONBEHALF_TEST_POSTGRES"
