@@ -1,6 +1,7 @@
 package servicenow
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -204,5 +205,78 @@ func TestNewReportsEveryConfigProblem(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
+	}
+}
+
+func TestUnavailableIdPIsRetriedOnTheNextRequest(t *testing.T) {
+	for _, which := range []string{"metadata", "jwks"} {
+		t.Run(which, func(t *testing.T) {
+			e := newTestEnv(t)
+			down := &e.iss.metadataDown
+			if which == "jwks" {
+				down = &e.iss.jwksDown
+			}
+			down.Store(true)
+			tok := e.bearer("jane.smith@company.com")
+			wantEnvelope(t, e.get(incidentsWhere(janeMine), tok), http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
+			down.Store(false)
+			wantSame(t, "after the IdP is back", e.numbers(incidentsWhere(janeMine), tok), janeVisible)
+		})
+	}
+}
+
+func TestConcurrentCallersEachSeeTheirOwnRecords(t *testing.T) {
+	e := newTestEnv(t)
+	want := map[string][]string{
+		"jane.smith@company.com": janeVisible,
+		"bob.jones@company.com":  {"INC0012360", "INC0012420", "INC0012490"},
+	}
+	tokens := map[string]string{}
+	for u := range want {
+		tokens[u] = e.bearer(u)
+	}
+	type result struct {
+		user string
+		got  []string
+		err  string
+	}
+	results := make(chan result, 40)
+	for i := 0; i < 40; i++ {
+		user := "jane.smith@company.com"
+		if i%2 == 1 {
+			user = "bob.jones@company.com"
+		}
+		go func() {
+			req, _ := http.NewRequest(http.MethodGet, e.hs.URL+incidentsWhere(janeMine), nil)
+			req.Header.Set("Authorization", tokens[user])
+			res, err := e.hs.Client().Do(req)
+			if err != nil {
+				results <- result{user: user, err: err.Error()}
+				return
+			}
+			defer res.Body.Close()
+			var body struct {
+				Result []struct {
+					Number string `json:"number"`
+				} `json:"result"`
+			}
+			if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+				results <- result{user: user, err: err.Error()}
+				return
+			}
+			var got []string
+			for _, r := range body.Result {
+				got = append(got, r.Number)
+			}
+			results <- result{user: user, got: got}
+		}()
+	}
+	for i := 0; i < 40; i++ {
+		r := <-results
+		if r.err != "" {
+			t.Errorf("%s: %s", r.user, r.err)
+			continue
+		}
+		wantSame(t, r.user, r.got, want[r.user])
 	}
 }

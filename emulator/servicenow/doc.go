@@ -28,6 +28,25 @@
 // rules are applied as SQL conditions so pages and X-Total-Count only count
 // visible rows.
 //
+// Choices made where a real instance is unclear or configurable:
+//
+//   - An invalid query term (unknown or hidden field, no operator) is dropped
+//     and the rest of the query runs, as with the instance default
+//     glide.invalid_query.returns_no_rows=false; read ACLs still apply, so it
+//     never widens beyond what the caller may see.
+//   - =, !=, IN compare exactly (case-sensitive); LIKE, STARTSWITH, ENDSWITH
+//     ignore ASCII case. Negative operators (!=, NOT IN, NOT LIKE) never match
+//     empty values; add "^ORfieldISEMPTY".
+//   - A reference in ORDERBY sorts by the referenced display value; ties keep
+//     insertion order. Dot-walking (assigned_to.email) is allowed in
+//     conditions and applies the walked table's read ACL.
+//   - Link: first, prev (always, offset-limit, negative on the first page as
+//     in a real capture), next (while rows remain), last (start of the last
+//     full page). X-Total-Count counts visible rows (see the limit-before-ACL
+//     TODO in acl.go).
+//   - PATCH/PUT ignore unknown, hidden and sys_* fields; a value that does not
+//     fit an integer, boolean, date or reference field is a 400.
+//
 // Every request leaves one syslog_transaction row (who made it, the URL, the
 // status), and every field changed by PATCH one sys_audit row naming the
 // acting user, so tests can prove that jane.smith, not a bot, made the call.

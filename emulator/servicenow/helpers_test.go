@@ -49,6 +49,8 @@ type testIssuer struct {
 	metadataURL  string
 	metadataHits atomic.Int32
 	jwksHits     atomic.Int32
+	metadataDown atomic.Bool // answer 503 on discovery
+	jwksDown     atomic.Bool // answer 503 on JWKS
 }
 
 func newTestIssuer(t *testing.T) *testIssuer {
@@ -61,6 +63,10 @@ func newTestIssuer(t *testing.T) *testIssuer {
 	iss.metadataURL = iss.issuer + "/.well-known/openid-configuration"
 	mux.HandleFunc("GET /"+testTenant+"/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		iss.metadataHits.Add(1)
+		if iss.metadataDown.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"issuer":                                iss.issuer,
@@ -71,6 +77,10 @@ func newTestIssuer(t *testing.T) *testIssuer {
 	})
 	mux.HandleFunc("GET /"+testTenant+"/discovery/v2.0/keys", func(w http.ResponseWriter, r *http.Request) {
 		iss.jwksHits.Add(1)
+		if iss.jwksDown.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
 		pub := iss.key.PublicKey
 		enc := base64.RawURLEncoding
 		w.Header().Set("Content-Type", "application/json")

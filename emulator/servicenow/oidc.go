@@ -52,6 +52,7 @@ type oidcProvider struct {
 type oidcKeys struct {
 	issuer string
 	kf     keyfunc.Keyfunc
+	stop   context.CancelFunc // ends the key refresh; Server.Close ends it too
 }
 
 type oidcMetadata struct {
@@ -70,7 +71,11 @@ func (p *oidcProvider) load(ctx context.Context) (*oidcKeys, error) {
 		return nil, err
 	}
 	noErr := false
-	kf, err := keyfunc.NewDefaultOverrideCtx(p.bg, []string{md.JWKSURI}, keyfunc.Override{
+	// The key set's refresh goroutine starts before its first fetch; a
+	// failed attempt cancels its own context so retries do not pile up
+	// goroutines.
+	keysCtx, cancel := context.WithCancel(p.bg)
+	kf, err := keyfunc.NewDefaultOverrideCtx(keysCtx, []string{md.JWKSURI}, keyfunc.Override{
 		Client:                    p.client,
 		HTTPTimeout:               metadataTimeout,
 		NoErrorReturnFirstHTTPReq: &noErr,
@@ -81,9 +86,10 @@ func (p *oidcProvider) load(ctx context.Context) (*oidcKeys, error) {
 		},
 	})
 	if err != nil {
+		cancel()
 		return nil, fmt.Errorf("servicenow: oidc %s: fetch JWKS: %w", p.cfg.Name, err)
 	}
-	p.keys = &oidcKeys{issuer: md.Issuer, kf: kf}
+	p.keys = &oidcKeys{issuer: md.Issuer, kf: kf, stop: cancel}
 	return p.keys, nil
 }
 

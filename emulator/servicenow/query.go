@@ -59,18 +59,16 @@ func parseEncodedQuery(d *dictionary, t *table, s string) *encodedQuery {
 			switch {
 			case term == "" || term == "EQ":
 				continue
+			// A sort on an unknown field is dropped silently; it never
+			// counts as an invalid condition.
 			case strings.HasPrefix(term, "ORDERBYDESC"):
 				if p := resolvePath(d, t, strings.TrimPrefix(term, "ORDERBYDESC")); p != nil {
 					q.orderBy = append(q.orderBy, orderTerm{path: p, desc: true})
-				} else {
-					q.invalid = append(q.invalid, term)
 				}
 				continue
 			case strings.HasPrefix(term, "ORDERBY"):
 				if p := resolvePath(d, t, strings.TrimPrefix(term, "ORDERBY")); p != nil {
 					q.orderBy = append(q.orderBy, orderTerm{path: p})
-				} else {
-					q.invalid = append(q.invalid, term)
 				}
 				continue
 			case strings.HasPrefix(term, "GROUPBY"):
