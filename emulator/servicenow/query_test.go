@@ -133,6 +133,11 @@ func TestInjectionInValuesCannotWidenResults(t *testing.T) {
 	got = e.numbers(incidentsWhere(`ORDERBYnumber; DROP TABLE incident^priority=1`), e.admin())
 	wantSame(t, "admin, garbage ORDERBY", got, []string{"INC0012399"})
 	wantSame(t, "incidents still there", e.numbers("/api/now/table/incident", e.admin()), allIncidents)
+	// ^NQ and ^OR in a value split terms (there is no escape), but the read
+	// ACL is ANDed outside the whole query.
+	got = e.numbers(incidentsWhere("category=hr^NQcategory=security^ORnumberISNOTEMPTY^ORDERBYnumber"), jane)
+	wantSame(t, "jane, ^NQ/^OR widening attempt", got,
+		[]string{"INC0012345", "INC0012360", "INC0012389", "INC0012401", "INC0012420", "INC0012455", "INC0012478", "INC0012490"})
 }
 
 func TestCompiledSQLHoldsNoQueryValues(t *testing.T) {
