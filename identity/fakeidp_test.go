@@ -401,11 +401,13 @@ func TestNewReportsEveryConfigProblemAtOnce(t *testing.T) {
 	}
 }
 
-func TestProviderStringHidesTheSecret(t *testing.T) {
+func TestStringersHideSecrets(t *testing.T) {
 	p := identity.Oauth2CredentialProvider{Name: "X", ClientSecret: fakeSecret}
 	in := identity.GetResourceOauth2TokenInput{WorkloadIdentityToken: "obwat1.SECRETWAT"}
 	out := identity.GetResourceOauth2TokenOutput{AccessToken: "SECRETTOKEN"}
-	s := fmt.Sprintf("%v %+v %v %v", p, p, in, out)
+	win := identity.GetWorkloadAccessTokenForJWTInput{WorkloadName: "w", UserToken: "SECRETTOKEN"}
+	wout := identity.GetWorkloadAccessTokenForJWTOutput{WorkloadAccessToken: "obwat1.SECRETWAT"}
+	s := fmt.Sprintf("%v %+v %v %v %v %+v", p, p, in, out, win, wout)
 	for _, secret := range []string{fakeSecret, "SECRETWAT", "SECRETTOKEN"} {
 		if strings.Contains(s, secret) {
 			t.Errorf("%q leaks %q", s, secret)

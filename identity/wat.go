@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -42,9 +43,19 @@ type GetWorkloadAccessTokenForJWTInput struct {
 	UserToken    string `json:"userToken"`
 }
 
+// String never prints the user token.
+func (in GetWorkloadAccessTokenForJWTInput) String() string {
+	return fmt.Sprintf("identity.GetWorkloadAccessTokenForJWTInput{workloadName=%q userToken=%d bytes}", in.WorkloadName, len(in.UserToken))
+}
+
 // GetWorkloadAccessTokenForJWTOutput is the AgentCore operation's output.
 type GetWorkloadAccessTokenForJWTOutput struct {
 	WorkloadAccessToken string `json:"workloadAccessToken"`
+}
+
+// String never prints the workload access token.
+func (out GetWorkloadAccessTokenForJWTOutput) String() string {
+	return fmt.Sprintf("identity.GetWorkloadAccessTokenForJWTOutput{workloadAccessToken=%d bytes}", len(out.WorkloadAccessToken))
 }
 
 // GetWorkloadAccessTokenForJWT verifies the user's token and returns a
