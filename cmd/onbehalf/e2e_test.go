@@ -266,3 +266,34 @@ func assertNoSecretsIn(t *testing.T, logs string, d *devStack, tokens ...string)
 		}
 	}
 }
+
+func TestEndToEndJaneReadsAndUpdatesOnlyWhatSheMay(t *testing.T) {
+	d, logs := startTestDev(t)
+	jane := tokenFor(t, d, "jane.smith@company.com")
+	ask := func(prompt string) string {
+		t.Helper()
+		out, errOut, err := run(t, "invoke", "--data-dir", d.Env[envDataDir], "--bearer-token", jane, prompt)
+		if err != nil {
+			t.Fatalf("invoke %q: %v\nstderr: %s", prompt, err, errOut)
+		}
+		return out
+	}
+	if out := ask("Show me INC0012345"); !strings.Contains(out, "**INC0012345** — VPN connection dropping") || !strings.Contains(out, "| Priority | P2 |") {
+		t.Errorf("show INC0012345:\n%s", out)
+	}
+	if out := ask("Show me INC0012350"); !strings.Contains(out, "No such incident, or you don't have access to it.") || strings.Contains(out, "Employee complaint") {
+		t.Errorf("show the hidden HR incident:\n%s", out)
+	}
+	if out := ask("Set INC0012345 to priority 3"); !strings.Contains(out, "Updated INC0012345 (priority)") {
+		t.Errorf("set priority:\n%s", out)
+	}
+	// ServiceNow's own audit names jane.smith as the one who changed it.
+	audit := adminList(t, d, "sys_audit", "fieldname=priority", "documentkey,oldvalue,newvalue,user")
+	if len(audit) != 1 || audit[0]["user"] != "jane.smith" || audit[0]["oldvalue"] != "2" || audit[0]["newvalue"] != "3" {
+		t.Errorf("sys_audit for the priority change = %v, want one row by jane.smith 2→3", audit)
+	}
+	if out := ask("Set INC0012399 to resolved"); !strings.Contains(out, "No such incident, or you don't have access to it.") {
+		t.Errorf("resolve the hidden SOC alert:\n%s", out)
+	}
+	assertNoSecretsIn(t, logs.String(), d, jane)
+}
