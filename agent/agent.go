@@ -21,9 +21,11 @@ const (
 
 // Errors a Run can end with.
 var (
-	ErrMaxSteps    = errors.New("agent: step limit reached before the model finished")
-	ErrNoPrompt    = errors.New("agent: empty prompt")
-	ErrModelFailed = errors.New("agent: the model call failed")
+	ErrMaxSteps       = errors.New("agent: step limit reached before the model finished")
+	ErrOutputLimit    = errors.New("agent: output token limit of the invocation reached")
+	ErrNoPrompt       = errors.New("agent: empty prompt")
+	ErrModelFailed    = errors.New("agent: the model call failed")
+	ErrNoConversation = errors.New("agent: nil conversation")
 )
 
 // Agent runs one model with a set of tools.
@@ -35,19 +37,29 @@ type Agent struct {
 	MaxSteps int
 	// MaxTokens bounds output tokens per model call (DefaultMaxTokens if 0).
 	MaxTokens int
+	// MaxOutputTokens bounds output tokens over the whole invocation
+	// (MaxSteps*MaxTokens if 0).
+	MaxOutputTokens int
 	// Timeout bounds the wall time of one invocation (DefaultTimeout if 0).
 	Timeout time.Duration
+	// RequireConfirmation holds every Write tool call until the user
+	// confirms it in their own next message. Tool output can never
+	// confirm: only the prompt of a later invocation is read.
+	RequireConfirmation bool
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 }
 
-// Run continues history with the user's prompt and drives the model until
-// it ends its turn. Every event is passed to emit (from one goroutine at a
-// time). It returns the conversation including the new turns; on error the
-// returned history holds what completed so far.
-func (a *Agent) Run(ctx context.Context, history []model.Message, prompt string, emit func(Event)) ([]model.Message, error) {
+// Run continues conv with the user's prompt and drives the model until it
+// ends its turn. conv is updated in place, also when Run fails (it then
+// holds what completed). Every event is passed to emit, from one goroutine
+// at a time.
+func (a *Agent) Run(ctx context.Context, conv *Conversation, prompt string, emit func(Event)) error {
+	if conv == nil {
+		return ErrNoConversation
+	}
 	if prompt == "" {
-		return history, ErrNoPrompt
+		return ErrNoPrompt
 	}
 	timeout := a.Timeout
 	if timeout <= 0 {
@@ -64,34 +76,77 @@ func (a *Agent) Run(ctx context.Context, history []model.Message, prompt string,
 	}
 	send(Event{Type: EventModel, Model: a.Model.Name()})
 
-	msgs := append(append([]model.Message(nil), history...), model.Message{
+	conv.Messages = append(conv.Messages, model.Message{
 		Role: model.RoleUser, Content: []model.Block{{Type: model.BlockText, Text: prompt}},
 	})
+	pending := conv.Pending
+	conv.Pending = nil
+	if len(pending) > 0 && confirms(prompt) {
+		a.runConfirmed(ctx, conv, pending, send)
+	}
+
 	req := model.Request{System: a.System, Tools: a.specs(), MaxTokens: a.maxTokens()}
 	maxSteps := a.MaxSteps
 	if maxSteps <= 0 {
 		maxSteps = DefaultMaxSteps
 	}
+	budget := a.MaxOutputTokens
+	if budget <= 0 {
+		budget = maxSteps * a.maxTokens()
+	}
+	spent := 0
 	for step := 0; step < maxSteps; step++ {
-		req.Messages = msgs
+		req.Messages = conv.Messages
 		resp, err := a.Model.Converse(ctx, req, func(delta string) {
 			send(Event{Type: EventText, Text: delta})
 		})
 		if err != nil {
 			if ctx.Err() != nil {
-				return msgs, fmt.Errorf("%w: %w", ErrModelFailed, ctx.Err())
+				return fmt.Errorf("%w: %w", ErrModelFailed, ctx.Err())
 			}
-			return msgs, fmt.Errorf("%w: %w", ErrModelFailed, err)
+			return fmt.Errorf("%w: %w", ErrModelFailed, err)
 		}
-		msgs = append(msgs, resp.Message)
+		conv.Messages = append(conv.Messages, resp.Message)
+		spent += resp.Usage.OutputTokens
 		uses := toolUses(resp.Message)
 		if len(uses) == 0 {
 			send(Event{Type: EventFinal, Text: resp.Message.Text(), Model: a.Model.Name()})
-			return msgs, nil
+			return nil
 		}
-		msgs = append(msgs, a.runTools(ctx, uses, send))
+		results, held := a.runTools(ctx, uses, false, send)
+		conv.Messages = append(conv.Messages, results)
+		for _, h := range held {
+			if !hasPending(conv.Pending, h) {
+				conv.Pending = append(conv.Pending, h)
+			}
+		}
+		if spent >= budget {
+			return ErrOutputLimit
+		}
 	}
-	return msgs, ErrMaxSteps
+	return ErrMaxSteps
+}
+
+func hasPending(list []PendingCall, p PendingCall) bool {
+	for _, q := range list {
+		if q.Tool == p.Tool && string(q.Input) == string(p.Input) {
+			return true
+		}
+	}
+	return false
+}
+
+// runConfirmed runs writes the user has just confirmed, as if the model
+// had called them in this turn.
+func (a *Agent) runConfirmed(ctx context.Context, conv *Conversation, pending []PendingCall, send func(Event)) {
+	call := model.Message{Role: model.RoleAssistant}
+	for _, p := range pending {
+		call.Content = append(call.Content, model.Block{
+			Type: model.BlockToolUse, ToolUseID: p.ToolUseID + "-confirmed", ToolName: p.Tool, Input: p.Input,
+		})
+	}
+	results, _ := a.runTools(ctx, call.Content, true, send)
+	conv.Messages = append(conv.Messages, call, results)
 }
 
 func (a *Agent) maxTokens() int {
@@ -121,10 +176,21 @@ func toolUses(m model.Message) []model.Block {
 
 // runTools runs every tool call of one model turn concurrently and returns
 // the user message carrying their results, in the order of the calls.
-func (a *Agent) runTools(ctx context.Context, uses []model.Block, send func(Event)) model.Message {
+// Writes are held for confirmation unless confirmed is set; held calls are
+// returned so the conversation can keep them.
+func (a *Agent) runTools(ctx context.Context, uses []model.Block, confirmed bool, send func(Event)) (model.Message, []PendingCall) {
 	results := make([]model.Block, len(uses))
+	var held []PendingCall
 	var wg sync.WaitGroup
 	for i, use := range uses {
+		if t, ok := a.tool(use.ToolName); ok && t.Write && a.RequireConfirmation && !confirmed {
+			p := PendingCall{ToolUseID: use.ToolUseID, Tool: use.ToolName, Input: use.Input, Summary: describeCall(use.ToolName, use.Input)}
+			held = append(held, p)
+			res := heldResult(p)
+			send(Event{Type: EventConfirmation, Tool: use.ToolName, ToolUseID: use.ToolUseID, Summary: p.Summary})
+			results[i] = model.Block{Type: model.BlockToolResult, ToolUseID: use.ToolUseID, Text: res.Content}
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -132,7 +198,7 @@ func (a *Agent) runTools(ctx context.Context, uses []model.Block, send func(Even
 		}()
 	}
 	wg.Wait()
-	return model.Message{Role: model.RoleUser, Content: results}
+	return model.Message{Role: model.RoleUser, Content: results}, held
 }
 
 func (a *Agent) runTool(ctx context.Context, use model.Block, send func(Event)) model.Block {

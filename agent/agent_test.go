@@ -60,10 +60,12 @@ func TestRunFeedsToolResultsBackInCallOrder(t *testing.T) {
 	}}
 	a := &Agent{Model: m, Tools: []tool.Tool{slow}}
 	var events []Event
-	msgs, err := a.Run(context.Background(), nil, "go", func(e Event) { events = append(events, e) })
+	conv := &Conversation{}
+	err := a.Run(context.Background(), conv, "go", func(e Event) { events = append(events, e) })
 	if err != nil {
 		t.Fatal(err)
 	}
+	msgs := conv.Messages
 	results := m.seen[1].Messages[2].Content
 	if len(results) != 2 || results[0].ToolUseID != "1" || results[0].Text != `{"n":1}` || results[1].ToolUseID != "2" || results[1].Text != `{"n":2}` {
 		t.Fatalf("tool results sent to the model = %+v", results)
@@ -104,7 +106,7 @@ func TestRunReturnsToolFailuresToTheModelAsErrors(t *testing.T) {
 		assistant(text("sorry")),
 	}}
 	a := &Agent{Model: m, Tools: []tool.Tool{failing, panicking}}
-	if _, err := a.Run(context.Background(), nil, "go", func(Event) {}); err != nil {
+	if err := a.Run(context.Background(), &Conversation{}, "go", func(Event) {}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
@@ -132,7 +134,7 @@ func TestRunStopsAtTheStepLimit(t *testing.T) {
 		m.turns = append(m.turns, assistant(toolUse("x", "again", `{}`)))
 	}
 	a := &Agent{Model: m, Tools: []tool.Tool{loop}, MaxSteps: 3}
-	_, err := a.Run(context.Background(), nil, "go", func(Event) {})
+	err := a.Run(context.Background(), &Conversation{}, "go", func(Event) {})
 	if !errors.Is(err, ErrMaxSteps) {
 		t.Fatalf("err = %v, want ErrMaxSteps", err)
 	}
@@ -148,7 +150,7 @@ func TestRunStopsWhenTheInvocationIsCancelled(t *testing.T) {
 	}}
 	m := &blocking{}
 	a := &Agent{Model: m, Tools: []tool.Tool{block}, Timeout: 50 * time.Millisecond}
-	_, err := a.Run(context.Background(), nil, "go", func(Event) {})
+	err := a.Run(context.Background(), &Conversation{}, "go", func(Event) {})
 	if !errors.Is(err, ErrModelFailed) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want ErrModelFailed wrapping DeadlineExceeded", err)
 	}
@@ -164,7 +166,7 @@ func (blocking) Converse(ctx context.Context, req model.Request, onText func(str
 
 func TestRunRejectsAnEmptyPrompt(t *testing.T) {
 	a := &Agent{Model: &scripted{}}
-	if _, err := a.Run(context.Background(), nil, "", func(Event) {}); !errors.Is(err, ErrNoPrompt) {
+	if err := a.Run(context.Background(), &Conversation{}, "", func(Event) {}); !errors.Is(err, ErrNoPrompt) {
 		t.Fatalf("err = %v, want ErrNoPrompt", err)
 	}
 }

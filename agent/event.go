@@ -14,6 +14,9 @@ const (
 	EventToolStart EventType = "tool_start"
 	// EventToolEnd says a tool call ended (Tool, ToolUseID, Summary, IsError).
 	EventToolEnd EventType = "tool_end"
+	// EventConfirmation says a write was held until the user confirms it
+	// (Tool, ToolUseID, Summary of the change).
+	EventConfirmation EventType = "confirmation_required"
 	// EventFinal ends a successful invocation; Text holds the whole answer.
 	EventFinal EventType = "final"
 	// EventError ends a failed invocation; Error is safe to show the user.

@@ -30,19 +30,26 @@ type Config struct {
 	Sessions store.Store
 	// MaxSteps bounds model calls per invocation (agent default if 0).
 	MaxSteps int
+	// SkipWriteConfirmation lets writes (create, update, comment, resolve)
+	// run without the user's confirmation. Off by default: a write waits
+	// until the user's own next message confirms it.
+	SkipWriteConfirmation bool
 }
 
 // Handler returns the runtime entrypoint of the agent.
 func Handler(cfg Config) runtime.Handler {
-	a := &agent.Agent{Model: cfg.Model, Tools: cfg.Tools, System: SystemPrompt, MaxSteps: cfg.MaxSteps}
+	a := &agent.Agent{
+		Model: cfg.Model, Tools: cfg.Tools, System: SystemPrompt, MaxSteps: cfg.MaxSteps,
+		RequireConfirmation: !cfg.SkipWriteConfirmation,
+	}
 	return func(ctx context.Context, inv *runtime.Invocation, emit func(agent.Event)) error {
-		history := loadHistory(ctx, cfg.Sessions, inv.SessionID)
-		msgs, err := a.Run(ctx, history, inv.Prompt, emit)
-		if err != nil {
-			return userError(err)
-		}
-		if err := saveHistory(ctx, cfg.Sessions, inv.SessionID, msgs); err != nil {
+		conv := loadConversation(ctx, cfg.Sessions, inv.SessionID)
+		runErr := a.Run(ctx, conv, inv.Prompt, emit)
+		if err := saveConversation(ctx, cfg.Sessions, inv.SessionID, conv); err != nil && runErr == nil {
 			return errors.New("the answer could not be saved to this conversation")
+		}
+		if runErr != nil {
+			return userError(runErr)
 		}
 		return nil
 	}
@@ -51,6 +58,8 @@ func Handler(cfg Config) runtime.Handler {
 // userError turns a loop failure into a message safe to show.
 func userError(err error) error {
 	switch {
+	case errors.Is(err, agent.ErrOutputLimit):
+		return errors.New("the agent stopped: this answer reached its length limit")
 	case errors.Is(err, agent.ErrMaxSteps):
 		return errors.New("the agent stopped after too many steps without an answer")
 	case errors.Is(err, context.DeadlineExceeded):
@@ -61,27 +70,27 @@ func userError(err error) error {
 	return fmt.Errorf("the agent failed: %w", err)
 }
 
-func loadHistory(ctx context.Context, sessions store.Store, id string) []model.Message {
+func loadConversation(ctx context.Context, sessions store.Store, id string) *agent.Conversation {
+	conv := &agent.Conversation{}
 	if sessions == nil || id == "" {
-		return nil
+		return conv
 	}
 	s, err := sessions.GetSession(ctx, id)
 	if err != nil || len(s.Messages) == 0 {
-		return nil
+		return conv
 	}
-	var msgs []model.Message
-	if json.Unmarshal(s.Messages, &msgs) != nil {
-		return nil
+	if json.Unmarshal(s.Messages, conv) != nil {
+		return &agent.Conversation{}
 	}
-	return msgs
+	return conv
 }
 
-func saveHistory(ctx context.Context, sessions store.Store, id string, msgs []model.Message) error {
+func saveConversation(ctx context.Context, sessions store.Store, id string, conv *agent.Conversation) error {
 	if sessions == nil || id == "" {
 		return nil
 	}
-	msgs = trim(msgs)
-	b, err := json.Marshal(msgs)
+	conv.Messages = trim(conv.Messages)
+	b, err := json.Marshal(conv)
 	if err != nil {
 		return err
 	}

@@ -270,9 +270,10 @@ func assertNoSecretsIn(t *testing.T, logs string, d *devStack, tokens ...string)
 func TestEndToEndJaneReadsAndUpdatesOnlyWhatSheMay(t *testing.T) {
 	d, logs := startTestDev(t)
 	jane := tokenFor(t, d, "jane.smith@company.com")
+	session := "session-" + strings.Repeat("e2e", 11)
 	ask := func(prompt string) string {
 		t.Helper()
-		out, errOut, err := run(t, "invoke", "--data-dir", d.Env[envDataDir], "--bearer-token", jane, prompt)
+		out, errOut, err := run(t, "invoke", "--data-dir", d.Env[envDataDir], "--bearer-token", jane, "--session-id", session, prompt)
 		if err != nil {
 			t.Fatalf("invoke %q: %v\nstderr: %s", prompt, err, errOut)
 		}
@@ -284,15 +285,23 @@ func TestEndToEndJaneReadsAndUpdatesOnlyWhatSheMay(t *testing.T) {
 	if out := ask("Show me INC0012350"); !strings.Contains(out, "No such incident, or you don't have access to it.") || strings.Contains(out, "Employee complaint") {
 		t.Errorf("show the hidden HR incident:\n%s", out)
 	}
-	if out := ask("Set INC0012345 to priority 3"); !strings.Contains(out, "Updated INC0012345 (priority)") {
-		t.Errorf("set priority:\n%s", out)
+	// A write waits for Jane's own confirmation.
+	if out := ask("Set INC0012345 to priority 3"); !strings.Contains(out, "I need your confirmation") {
+		t.Errorf("set priority, first ask:\n%s", out)
+	}
+	if got := adminList(t, d, "sys_audit", "fieldname=priority", "user"); len(got) != 0 {
+		t.Fatalf("ServiceNow changed before Jane confirmed: %v", got)
+	}
+	if out := ask("yes"); !strings.Contains(out, "Updated INC0012345 (priority)") {
+		t.Errorf("set priority, after yes:\n%s", out)
 	}
 	// ServiceNow's own audit names jane.smith as the one who changed it.
 	audit := adminList(t, d, "sys_audit", "fieldname=priority", "documentkey,oldvalue,newvalue,user")
 	if len(audit) != 1 || audit[0]["user"] != "jane.smith" || audit[0]["oldvalue"] != "2" || audit[0]["newvalue"] != "3" {
 		t.Errorf("sys_audit for the priority change = %v, want one row by jane.smith 2→3", audit)
 	}
-	if out := ask("Set INC0012399 to resolved"); !strings.Contains(out, "No such incident, or you don't have access to it.") {
+	ask("Set INC0012399 to resolved")
+	if out := ask("yes"); !strings.Contains(out, "No such incident, or you don't have access to it.") {
 		t.Errorf("resolve the hidden SOC alert:\n%s", out)
 	}
 	assertNoSecretsIn(t, logs.String(), d, jane)

@@ -43,6 +43,10 @@ func answer(msgs []model.Message, results []model.Block) string {
 			parts = append(parts, r.Text)
 			continue
 		}
+		if q, ok := confirmationQuestion(r.Text); ok {
+			parts = append(parts, q)
+			continue
+		}
 		switch toolNameOf(msgs, r.ToolUseID) {
 		case "query_incidents":
 			parts = append(parts, formatQuery(r.Text))
@@ -131,4 +135,16 @@ func priorityShort(p string) string {
 func cell(s string) string {
 	s = strings.ReplaceAll(s, "\n", " ")
 	return strings.ReplaceAll(s, "|", "\\|")
+}
+
+// confirmationQuestion words a held write as a question to the user.
+func confirmationQuestion(raw string) (string, bool) {
+	var held struct {
+		ConfirmationRequired bool   `json:"confirmation_required"`
+		Summary              string `json:"summary"`
+	}
+	if json.Unmarshal([]byte(raw), &held) != nil || !held.ConfirmationRequired {
+		return "", false
+	}
+	return fmt.Sprintf("I need your confirmation before I change anything in ServiceNow:\n\n    %s\n\nReply \"yes\" to go ahead, or anything else to cancel.", held.Summary), true
 }

@@ -74,3 +74,20 @@ func TestConverseWithoutTheToolSaysSo(t *testing.T) {
 		t.Errorf("answer = %q (%s), want a refusal naming the missing tool", resp.Message.Text(), resp.StopReason)
 	}
 }
+
+func TestConverseAsksTheUserToConfirmAHeldWrite(t *testing.T) {
+	msgs := []model.Message{
+		{Role: model.RoleUser, Content: []model.Block{{Type: model.BlockText, Text: "set INC0012345 to priority 3"}}},
+		{Role: model.RoleAssistant, Content: []model.Block{{Type: model.BlockToolUse, ToolUseID: "t1", ToolName: "update_incident"}}},
+		{Role: model.RoleUser, Content: []model.Block{{Type: model.BlockToolResult, ToolUseID: "t1",
+			Text: `{"confirmation_required":true,"summary":"update_incident number=\"INC0012345\" priority=\"3\"","note":"Nothing has been changed."}`}}},
+	}
+	resp, err := New().Converse(context.Background(), model.Request{Messages: msgs, Tools: incidentTools}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := resp.Message.Text()
+	if !strings.Contains(got, "I need your confirmation") || !strings.Contains(got, `update_incident number="INC0012345" priority="3"`) || !strings.Contains(got, `Reply "yes"`) {
+		t.Errorf("answer = %q", got)
+	}
+}
