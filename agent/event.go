@@ -43,4 +43,7 @@ type Event struct {
 	Detail string `json:"detail,omitempty"`
 	// Millis is the duration of a tool call or hop, when known.
 	Millis int64 `json:"ms,omitempty"`
+	// Status and Rows describe a downstream call of a trace event.
+	Status int `json:"status,omitempty"`
+	Rows   int `json:"rows,omitempty"`
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/agent"
 	"github.com/onbehalf/onbehalf/identity"
+	"github.com/onbehalf/onbehalf/trace"
 )
 
 // maxPayloadBytes bounds an invocation's JSON payload.
@@ -31,8 +32,22 @@ type Invocation struct {
 
 // Handler is an agent's entrypoint. It streams events through emit; a
 // returned error ends the stream with an error event whose text is the
-// error's message, so handlers return errors that are safe to show.
+// error's message, so handlers return errors that are safe to show. An
+// *HTTPError returned before the first event is answered as that HTTP
+// status instead.
 type Handler func(ctx context.Context, inv *Invocation, emit func(agent.Event)) error
+
+// HTTPError lets a Handler refuse an invocation with an HTTP status, as
+// long as it has not streamed anything yet: for example 401 with a
+// claims challenge when the IdP requires the user to sign in again.
+type HTTPError struct {
+	Status  int
+	Type    string // X-Amzn-ErrorType, e.g. "AccessDeniedException"
+	Message string // safe to show
+	Header  http.Header
+}
+
+func (e *HTTPError) Error() string { return e.Message }
 
 // App serves the container contract for one agent.
 type App struct {
@@ -117,9 +132,14 @@ func (a *App) invoke(w http.ResponseWriter, r *http.Request) {
 	if inv.SessionID != "" {
 		w.Header().Set(HeaderSessionID, inv.SessionID)
 	}
+	ctx = trace.WithRecorder(ctx)
+	trace.Attach(ctx, sse.hop)
 	err = a.Handler(ctx, inv, sse.send)
+	var herr *HTTPError
 	switch {
 	case err == nil:
+	case errors.As(err, &herr) && sse.refuse(herr):
+		a.logger().Info("invocation refused", "request_id", inv.RequestID, "status", herr.Status)
 	case ctx.Err() != nil:
 		a.logger().Info("invocation cancelled", "request_id", inv.RequestID)
 		return
@@ -156,14 +176,29 @@ func readInvocation(r *http.Request) (*Invocation, error) {
 }
 
 // eventStream writes agent events as text/event-stream, one `data:` line
-// of JSON per event, flushing each.
+// of JSON per event, flushing each. Trace hops wait until the first agent
+// event, so a handler can still refuse with an HTTP status before that.
 type eventStream struct {
 	mu      sync.Mutex
 	w       http.ResponseWriter
 	started bool
+	done    bool
+	hops    []agent.Event
 }
 
 func newEventStream(w http.ResponseWriter) *eventStream { return &eventStream{w: w} }
+
+// hop queues or sends a trace hop.
+func (s *eventStream) hop(h trace.Hop) {
+	e := agent.Event{Type: agent.EventTrace, Hop: h.Hop, Detail: h.Detail, Millis: h.Millis, Status: h.Status, Rows: h.Rows}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.started {
+		s.hops = append(s.hops, e)
+		return
+	}
+	s.write(e)
+}
 
 func (s *eventStream) send(e agent.Event) {
 	s.mu.Lock()
@@ -175,6 +210,38 @@ func (s *eventStream) send(e agent.Event) {
 		h.Set("X-Accel-Buffering", "no")
 		s.w.WriteHeader(http.StatusOK)
 		s.started = true
+		for _, q := range s.hops {
+			s.write(q)
+		}
+		s.hops = nil
+	}
+	s.write(e)
+}
+
+// refuse answers with e's status if nothing was streamed yet.
+func (s *eventStream) refuse(e *HTTPError) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.done {
+		return false
+	}
+	s.done = true
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			s.w.Header().Add(k, v)
+		}
+	}
+	typ := e.Type
+	if typ == "" {
+		typ = "AccessDeniedException"
+	}
+	writeError(s.w, e.Status, typ, e.Message)
+	return true
+}
+
+func (s *eventStream) write(e agent.Event) {
+	if s.done {
+		return
 	}
 	b, err := json.Marshal(e)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/onbehalf/onbehalf/agent"
 	"github.com/onbehalf/onbehalf/identity"
+	"github.com/onbehalf/onbehalf/trace"
 )
 
 // readEvents parses an SSE body into events.
@@ -101,5 +102,72 @@ func TestAppPingReportsHealthy(t *testing.T) {
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.Status != "Healthy" || got.Time != 1700000000 {
 		t.Errorf("ping = %s (%v), want Healthy at 1700000000", rec.Body, err)
+	}
+}
+
+func TestAppAnswersAnHTTPErrorReturnedBeforeStreaming(t *testing.T) {
+	app := &App{Handler: func(ctx context.Context, inv *Invocation, emit func(agent.Event)) error {
+		trace.Record(ctx, trace.Hop{Hop: trace.HopTokenExchange, Detail: "idp call"})
+		return &HTTPError{Status: http.StatusUnauthorized, Message: "sign in again",
+			Header: http.Header{"Www-Authenticate": {`Bearer error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="`}}}
+	}}
+	rec := httptest.NewRecorder()
+	app.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/invocations", strings.NewReader(`{"prompt":"hi"}`)))
+	if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Header().Get("WWW-Authenticate"), `error="insufficient_claims"`) {
+		t.Fatalf("status %d, WWW-Authenticate %q; want 401 with the claims challenge", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
+	if strings.Contains(rec.Body.String(), "data:") {
+		t.Errorf("a refused invocation streamed events: %s", rec.Body)
+	}
+}
+
+func TestAppStreamsTraceHopsOnceTheAnswerStarts(t *testing.T) {
+	app := &App{Handler: func(ctx context.Context, inv *Invocation, emit func(agent.Event)) error {
+		trace.Record(ctx, trace.Hop{Hop: trace.HopTokenExchange, Detail: "vault hit", Millis: 2})
+		emit(agent.Event{Type: agent.EventModel, Model: "m"})
+		trace.Record(ctx, trace.Hop{Hop: trace.HopDownstream, Detail: "GET incident", Status: 200, Rows: 5})
+		return nil
+	}}
+	// Hops the front door recorded arrive first.
+	ctx := trace.WithRecorder(context.Background())
+	trace.Record(ctx, trace.Hop{Hop: trace.HopTokenAccepted, Detail: "user jane"})
+	rec := httptest.NewRecorder()
+	app.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/invocations", strings.NewReader(`{"prompt":"hi"}`)).WithContext(ctx))
+	var got []string
+	for _, e := range readEvents(t, rec.Body.String()) {
+		got = append(got, string(e.Type)+":"+e.Hop)
+	}
+	want := []string{"trace:token_accepted", "trace:token_exchange", "model:", "trace:downstream_call"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("events = %v, want %v", got, want)
+	}
+}
+
+func TestAppCancelsTheHandlerWhenTheClientGoesAway(t *testing.T) {
+	cancelled := make(chan struct{})
+	started := make(chan struct{})
+	app := &App{Handler: func(ctx context.Context, inv *Invocation, emit func(agent.Event)) error {
+		emit(agent.Event{Type: agent.EventModel, Model: "m"})
+		close(started)
+		<-ctx.Done()
+		close(cancelled)
+		return ctx.Err()
+	}}
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/invocations", strings.NewReader(`{"prompt":"hi"}`))
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-started
+	cancel()
+	select {
+	case <-cancelled:
+	case <-time.After(10 * time.Second): // a guard against hanging, not a timing assertion
+		t.Fatal("the handler was not cancelled after the client disconnected")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/onbehalf/onbehalf/authorizer"
 	"github.com/onbehalf/onbehalf/identity"
 	"github.com/onbehalf/onbehalf/store"
+	"github.com/onbehalf/onbehalf/trace"
 )
 
 // Default session limits, as AgentCore Runtime's.
@@ -79,7 +80,9 @@ func (f *FrontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, errorTypeFor(status), msg)
 		return
 	}
-	ctx := identity.WithRequestInfo(r.Context(), identity.RequestInfo{RequestID: requestID, SessionID: sessionID})
+	ctx := identity.WithRequestInfo(trace.WithRecorder(r.Context()), identity.RequestInfo{RequestID: requestID, SessionID: sessionID})
+	trace.Record(ctx, trace.Hop{Hop: trace.HopTokenAccepted, Detail: "issuer " + claims.Issuer + ", user " + userID(claims)})
+	start := f.now()
 	out, err := f.Identity.GetWorkloadAccessTokenForJWT(ctx, identity.GetWorkloadAccessTokenForJWTInput{
 		WorkloadName: f.WorkloadName, UserToken: raw,
 	})
@@ -89,7 +92,9 @@ func (f *FrontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	in := r.Clone(r.Context())
+	trace.Record(ctx, trace.Hop{Hop: trace.HopWorkloadToken, Detail: "workload " + f.WorkloadName, Millis: f.now().Sub(start).Milliseconds()})
+
+	in := r.Clone(ctx)
 	// The agent never receives Token A or the user's cookies.
 	in.Header.Del("Authorization")
 	in.Header.Del("Cookie")

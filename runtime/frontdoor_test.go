@@ -17,6 +17,7 @@ import (
 	"github.com/onbehalf/onbehalf/identity"
 	"github.com/onbehalf/onbehalf/oauth"
 	"github.com/onbehalf/onbehalf/store"
+	"github.com/onbehalf/onbehalf/trace"
 )
 
 // fakeBroker records the user tokens it is given and issues marked WATs.
@@ -36,11 +37,13 @@ func (b *fakeBroker) GetWorkloadAccessTokenForJWT(ctx context.Context, in identi
 type agentSpy struct {
 	mu   sync.Mutex
 	reqs []*http.Request
+	hops []trace.Hop
 }
 
 func (a *agentSpy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	a.reqs = append(a.reqs, r)
+	trace.Attach(r.Context(), func(h trace.Hop) { a.hops = append(a.hops, h) })
 	a.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
 }
@@ -146,6 +149,10 @@ func TestFrontDoorGivesTheAgentAWorkloadTokenNeverTokenA(t *testing.T) {
 	sid := rec.Header().Get(HeaderSessionID)
 	if len(sid) < minSessionIDLen || got.Get(HeaderSessionID) != sid {
 		t.Errorf("session id %q (agent saw %q); want a new id of at least %d chars passed to the agent", sid, got.Get(HeaderSessionID), minSessionIDLen)
+	}
+	if len(f.spy.hops) != 2 || f.spy.hops[0].Hop != trace.HopTokenAccepted || !strings.HasSuffix(f.spy.hops[0].Detail, "user jane.smith@company.com") ||
+		f.spy.hops[1].Hop != trace.HopWorkloadToken {
+		t.Errorf("trace hops = %+v, want token accepted for jane, then workload token", f.spy.hops)
 	}
 	if len(f.broker.seen) != 1 || f.broker.seen[0] != f.tokens["jane.smith@company.com"] {
 		t.Error("the broker was not asked with Jane's token")
