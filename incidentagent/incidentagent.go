@@ -2,11 +2,14 @@ package incidentagent
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/onbehalf/onbehalf/agent"
+	"github.com/onbehalf/onbehalf/identity"
 	"github.com/onbehalf/onbehalf/model"
 	"github.com/onbehalf/onbehalf/runtime"
 	"github.com/onbehalf/onbehalf/store"
@@ -30,6 +33,11 @@ type Config struct {
 	Sessions store.Store
 	// MaxSteps bounds model calls per invocation (agent default if 0).
 	MaxSteps int
+	// Token, when set, is called before the agent runs (the article's
+	// fetch_snow_token): it warms the vault and lets a sign-in problem be
+	// answered as HTTP 401 with the IdP's claims challenge instead of as
+	// a failed tool call.
+	Token func(ctx context.Context) (string, error)
 	// SkipWriteConfirmation lets writes (create, update, comment, resolve)
 	// run without the user's confirmation. Off by default: a write waits
 	// until the user's own next message confirms it.
@@ -43,6 +51,11 @@ func Handler(cfg Config) runtime.Handler {
 		RequireConfirmation: !cfg.SkipWriteConfirmation,
 	}
 	return func(ctx context.Context, inv *runtime.Invocation, emit func(agent.Event)) error {
+		if cfg.Token != nil {
+			if _, err := cfg.Token(ctx); err != nil {
+				return tokenError(err)
+			}
+		}
 		conv := loadConversation(ctx, cfg.Sessions, inv.SessionID)
 		runErr := a.Run(ctx, conv, inv.Prompt, emit)
 		if err := saveConversation(ctx, cfg.Sessions, inv.SessionID, conv); err != nil && runErr == nil {
@@ -53,6 +66,26 @@ func Handler(cfg Config) runtime.Handler {
 		}
 		return nil
 	}
+}
+
+// tokenError answers a failed token fetch: a claims challenge becomes
+// 401 insufficient_claims for the client to handle (RFC 6750 + Entra's
+// Conditional Access), anything else a plain message.
+func tokenError(err error) error {
+	var ie *identity.Error
+	if errors.As(err, &ie) && ie.OAuth != nil && ie.OAuth.Claims != "" {
+		challenge := fmt.Sprintf(`Bearer error="insufficient_claims", error_description="the identity provider requires you to sign in again", claims="%s"`,
+			base64.StdEncoding.EncodeToString([]byte(ie.OAuth.Claims)))
+		return &runtime.HTTPError{
+			Status: http.StatusUnauthorized, Type: "AccessDeniedException",
+			Message: "Your identity provider requires you to sign in again (for example with multi-factor authentication) before the agent can reach ServiceNow for you.",
+			Header:  http.Header{"Www-Authenticate": {challenge}},
+		}
+	}
+	if errors.As(err, &ie) {
+		return fmt.Errorf("Authentication error: could not obtain a ServiceNow token on your behalf: %s", ie.Message)
+	}
+	return errors.New("Authentication error: could not obtain a ServiceNow token on your behalf.")
 }
 
 // userError turns a loop failure into a message safe to show.
