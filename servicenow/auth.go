@@ -58,3 +58,14 @@ func secretsOf(r *http.Request) []string {
 	}
 	return out
 }
+
+// Refresher is a TokenSource that can also get a new token, bypassing any
+// cache: for the ServiceNow connector, a fresh On-Behalf-Of exchange
+// (identity's forceAuthentication). When ServiceNow answers 401, Client
+// calls ForceToken once per operation and retries with the new token; a
+// second 401 is returned as ErrUnauthorized ("please sign in again").
+// ForceToken must, like Token, derive the user from ctx.
+type Refresher interface {
+	TokenSource
+	ForceToken(ctx context.Context) (string, error)
+}

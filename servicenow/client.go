@@ -2,12 +2,10 @@ package servicenow
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -19,11 +17,14 @@ const (
 	DefaultMaxPages         = 20
 	DefaultMaxResponseBytes = 8 << 20
 	DefaultUserAgent        = "onbehalf-servicenow"
-	// maxRetries is how many times a read is retried on 429 or 503.
-	maxRetries = 2
-	// maxRetryWait: a longer Retry-After is returned as ErrRateLimited
-	// rather than waited out (ServiceNow's limits are per hour).
-	maxRetryWait = 10 * time.Second
+	// DefaultMaxRetries is how many times one request is retried after a
+	// 429 (any method) or a 502/503/504 (reads only).
+	DefaultMaxRetries = 3
+	// DefaultMaxRetryWait bounds the time one operation (or tool call)
+	// spends waiting between retries. A Retry-After that would exceed it
+	// is not waited out: the call fails with ErrRateLimited or
+	// ErrUnavailable at once (ServiceNow's limits are per hour).
+	DefaultMaxRetryWait = 10 * time.Second
 )
 
 // Client calls the ServiceNow Table API as the user whose token Tokens
@@ -32,10 +33,15 @@ const (
 type Client struct {
 	// BaseURL is the instance, e.g. https://example.service-now.com. It
 	// must be https unless its host is loopback or AllowInsecureHTTP is set.
+	// Every request goes to this host: pages are computed from it (never
+	// taken from a Link header) and redirects are not followed.
 	BaseURL string
-	// HTTPClient sends requests; nil means http.DefaultClient.
+	// HTTPClient sends requests; nil means http.DefaultClient. Its
+	// CheckRedirect is overridden: a redirect is never followed.
 	HTTPClient *http.Client
 	// Tokens gives the bearer token for each call ("Authorization: Bearer").
+	// If it also implements Refresher, a 401 is retried once with a token
+	// from ForceToken.
 	Tokens TokenSource
 	// UserAgent is sent on every request; "" means DefaultUserAgent.
 	UserAgent string
@@ -48,17 +54,29 @@ type Client struct {
 	MaxResponseBytes int64
 	// MaxPages bounds the requests one List makes; 0 means DefaultMaxPages.
 	MaxPages int
-	// NoRetry turns off retrying reads answered 429 or 503.
+	// NoRetry turns off retrying 429/502/503/504 answers.
 	NoRetry bool
+	// MaxRetries bounds retries of one request; 0 means DefaultMaxRetries.
+	MaxRetries int
+	// MaxRetryWait bounds the total wait for retries of one operation; 0
+	// means DefaultMaxRetryWait.
+	MaxRetryWait time.Duration
 	// Sleep waits before a retry; nil waits on a timer or ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock (Retry-After dates, audit durations); nil means
+	// time.Now.
+	Now func() time.Time
+	// Audit, when set, is called once per tool call, and once per call of
+	// an exported method (List, Get, Update, UpdateWith, Create). The
+	// event holds no token and no record content.
+	Audit func(ctx context.Context, ev CallEvent)
 	// AllowInsecureHTTP permits a plain-http BaseURL on a non-loopback
 	// host, which would send users' tokens in clear text.
 	AllowInsecureHTTP bool
 }
 
 // ListOptions shape a List (and, for Fields, DisplayValue and
-// ExcludeReferenceLink, a Get or Update).
+// ExcludeReferenceLink, a Get, Update or Create).
 type ListOptions struct {
 	Query  *Query
 	Fields []string // sysparm_fields; nil means every field
@@ -80,95 +98,19 @@ type ListOptions struct {
 // exhausted, or Client.MaxPages requests were made. total is X-Total-Count
 // from the first page, or -1 if ServiceNow did not send it.
 func (c *Client) List(ctx context.Context, table string, opt ListOptions) (records []Record, total int, err error) {
-	if err := checkTable(table); err != nil {
-		return nil, -1, err
-	}
-	limit := opt.Limit
-	if limit == 0 {
-		limit = DefaultListLimit
-	}
-	if limit < 0 || limit > MaxListLimit {
-		return nil, -1, fmt.Errorf("%w: limit %d not in 1..%d", ErrInvalidOption, opt.Limit, MaxListLimit)
-	}
-	if opt.Offset < 0 {
-		return nil, -1, fmt.Errorf("%w: negative offset", ErrInvalidOption)
-	}
-	params, err := opt.params()
-	if err != nil {
-		return nil, -1, err
-	}
-	if opt.Query != nil {
-		enc, err := opt.Query.Encode()
-		if err != nil {
-			return nil, -1, err
-		}
-		if enc != "" {
-			params.Set("sysparm_query", enc)
-		}
-	}
-	u, err := c.tableURL(table)
-	if err != nil {
-		return nil, -1, err
-	}
-	sign, err := c.signer(ctx)
-	if err != nil {
-		return nil, -1, err
-	}
-	maxPages := c.MaxPages
-	if maxPages <= 0 {
-		maxPages = DefaultMaxPages
-	}
-
-	total = -1
-	offset := opt.Offset
-	for page := 0; page < maxPages; page++ {
-		params.Set("sysparm_limit", strconv.Itoa(limit))
-		params.Set("sysparm_offset", strconv.Itoa(offset))
-		u.RawQuery = params.Encode()
-		var body struct {
-			Result []Record `json:"result"`
-		}
-		h, err := c.do(ctx, http.MethodGet, u, nil, sign, &body)
-		if err != nil {
-			return nil, -1, err
-		}
-		pageTotal := parseTotal(h)
-		if page == 0 {
-			total = pageTotal
-		}
-		records = append(records, body.Result...)
-		if len(records) >= limit {
-			return records[:limit], total, nil
-		}
-		offset += limit
-		if !morePages(h, pageTotal, offset, len(body.Result), limit) {
-			break
-		}
-	}
-	if records == nil {
-		records = []Record{}
-	}
-	return records, total, nil
+	s := c.newSession()
+	records, total, err = s.list(ctx, table, opt)
+	c.audit(ctx, s.event("", table, http.MethodGet, "", len(records), err))
+	return records, total, err
 }
 
 // Get returns the row of table with sysID. A row that does not exist or
 // that the user may not read is ErrNotFound.
 func (c *Client) Get(ctx context.Context, table, sysID string, opt ListOptions) (Record, error) {
-	u, params, sign, err := c.recordCall(ctx, table, sysID, opt)
-	if err != nil {
-		return nil, err
-	}
-	u.RawQuery = params.Encode()
-	var body struct {
-		Result Record `json:"result"`
-	}
-	if _, err := c.do(ctx, http.MethodGet, u, nil, sign, &body); err != nil {
-		return nil, err
-	}
-	if body.Result == nil {
-		return nil, fmt.Errorf("%w: response has no result", ErrUnavailable)
-	}
-	return body.Result, nil
+	s := c.newSession()
+	rec, err := s.get(ctx, table, sysID, opt)
+	c.audit(ctx, s.event("", table, http.MethodGet, sysID, rowCount(rec), err))
+	return rec, err
 }
 
 // Update PATCHes fields of the row of table with sysID and returns the row
@@ -180,61 +122,62 @@ func (c *Client) Update(ctx context.Context, table, sysID string, fields map[str
 // UpdateWith is Update with opt.Fields, opt.DisplayValue and
 // opt.ExcludeReferenceLink applied to the returned row.
 func (c *Client) UpdateWith(ctx context.Context, table, sysID string, fields map[string]string, opt ListOptions) (Record, error) {
-	if len(fields) == 0 {
-		return nil, fmt.Errorf("%w: no fields to update", ErrInvalidOption)
+	s := c.newSession()
+	rec, err := s.update(ctx, table, sysID, fields, opt)
+	c.audit(ctx, s.event("", table, http.MethodPatch, sysID, rowCount(rec), err))
+	return rec, err
+}
+
+// Create POSTs a new row of table with fields and returns it as ServiceNow
+// gives it back (201), with opt.Fields, opt.DisplayValue and
+// opt.ExcludeReferenceLink applied. Fields left out get the table's
+// defaults: on incident, caller_id and opened_by default to the calling
+// user. A Create is retried only after a 429, which ServiceNow sends
+// before doing anything, so a retry cannot create a second row.
+func (c *Client) Create(ctx context.Context, table string, fields map[string]string, opt ListOptions) (Record, error) {
+	s := c.newSession()
+	rec, err := s.create(ctx, table, fields, opt)
+	c.audit(ctx, s.event("", table, http.MethodPost, rec.Value("sys_id"), rowCount(rec), err))
+	return rec, err
+}
+
+func rowCount(r Record) int {
+	if r == nil {
+		return 0
 	}
-	for name, v := range fields {
-		if !validColumn(name) {
-			return nil, &QueryError{Field: shorten(name), Reason: "not a column name", Err: ErrInvalidField}
-		}
-		if len(v) > maxWriteLen {
-			return nil, &QueryError{Field: name, Reason: fmt.Sprintf("value longer than %d bytes", maxWriteLen), Err: ErrUnsafeValue}
-		}
+	return 1
+}
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
 	}
-	u, params, sign, err := c.recordCall(ctx, table, sysID, opt)
-	if err != nil {
-		return nil, err
+	return time.Now()
+}
+
+func (c *Client) audit(ctx context.Context, ev CallEvent) {
+	if c.Audit != nil {
+		c.Audit(ctx, ev)
 	}
-	u.RawQuery = params.Encode()
-	payload, err := json.Marshal(fields)
-	if err != nil {
-		return nil, fmt.Errorf("servicenow: encode update: %w", err)
-	}
-	var body struct {
-		Result Record `json:"result"`
-	}
-	if _, err := c.do(ctx, http.MethodPatch, u, payload, sign, &body); err != nil {
-		return nil, err
-	}
-	if body.Result == nil {
-		return nil, fmt.Errorf("%w: response has no result", ErrUnavailable)
-	}
-	return body.Result, nil
 }
 
 // maxWriteLen bounds one written value (journal fields hold long text).
 const maxWriteLen = 32 << 10
 
-func (c *Client) recordCall(ctx context.Context, table, sysID string, opt ListOptions) (*url.URL, url.Values, func(*http.Request) error, error) {
-	if err := checkTable(table); err != nil {
-		return nil, nil, nil, err
+// checkWrite validates the columns and sizes of a POST or PATCH body.
+func checkWrite(fields map[string]string) error {
+	if len(fields) == 0 {
+		return fmt.Errorf("%w: no fields to write", ErrInvalidOption)
 	}
-	if err := checkSysID(sysID); err != nil {
-		return nil, nil, nil, err
+	for name, v := range fields {
+		if !validColumn(name) {
+			return &QueryError{Field: shorten(name), Reason: "not a column name", Err: ErrInvalidField}
+		}
+		if len(v) > maxWriteLen {
+			return &QueryError{Field: name, Reason: fmt.Sprintf("value longer than %d bytes", maxWriteLen), Err: ErrUnsafeValue}
+		}
 	}
-	params, err := opt.params()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	u, err := c.tableURL(table, sysID)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	sign, err := c.signer(ctx)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return u, params, sign, nil
+	return nil
 }
 
 func (o ListOptions) params() (url.Values, error) {
@@ -288,8 +231,8 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// signer fetches the credential once per operation and returns the
-// function that puts it on each request of that operation.
+// signer fetches the credential and returns the function that puts it on
+// each request.
 func (c *Client) signer(ctx context.Context) (func(*http.Request) error, error) {
 	if c.Auth != nil {
 		return c.Auth, nil
@@ -301,6 +244,10 @@ func (c *Client) signer(ctx context.Context) (func(*http.Request) error, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoToken, err)
 	}
+	return bearer(tok)
+}
+
+func bearer(tok string) (func(*http.Request) error, error) {
 	if tok == "" {
 		return nil, fmt.Errorf("%w: empty token", ErrNoToken)
 	}

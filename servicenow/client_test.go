@@ -403,8 +403,8 @@ func TestRetriesAreBounded(t *testing.T) {
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
-	if n := len(f.requests()); n != 1+maxRetries {
-		t.Errorf("made %d requests, want %d", n, 1+maxRetries)
+	if n := len(f.requests()); n != 1+DefaultMaxRetries {
+		t.Errorf("made %d requests, want %d", n, 1+DefaultMaxRetries)
 	}
 }
 

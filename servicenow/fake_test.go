@@ -1,6 +1,7 @@
 package servicenow
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -38,6 +39,7 @@ func newFake(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, n
 	f := &fakeInstance{}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		f.mu.Lock()
 		n := len(f.reqs)
 		f.reqs = append(f.reqs, recorded{r.Method, r.URL.Path, r.URL.Query(), r.Header.Clone(), string(body)})

@@ -21,6 +21,8 @@ var (
 		{"inquiry", "Inquiry / Help"}, {"software", "Software"}, {"hardware", "Hardware"},
 		{"network", "Network"}, {"database", "Database"}, {"hr", "HR"}, {"security", "Security"},
 	}
+	// impactChoices are also urgency's.
+	impactChoices    = []choice{{"1", "High"}, {"2", "Medium"}, {"3", "Low"}}
 	closeCodeChoices = []choice{
 		{"Solved (Work Around)", ""}, {"Solved (Permanently)", ""},
 		{"Solved Remotely (Work Around)", ""}, {"Solved Remotely (Permanently)", ""},
@@ -67,16 +69,44 @@ func categoryValue(s string) string {
 	return k
 }
 
-// closeCodeValue returns the known close code matching s case-insensitively,
-// or s itself.
-func closeCodeValue(s string) string {
-	s = strings.TrimSpace(s)
+// closeCodeValue returns the close code matching s case-insensitively;
+// ServiceNow's list is fixed, so anything else is refused.
+func closeCodeValue(s string) (string, bool) {
+	k := normChoice(s)
 	for _, c := range closeCodeChoices {
-		if strings.EqualFold(c.value, s) {
-			return c.value
+		if k == strings.ToLower(c.value) {
+			return c.value, true
 		}
 	}
-	return s
+	return "", false
+}
+
+func closeCodes() []string {
+	out := make([]string, len(closeCodeChoices))
+	for i, c := range closeCodeChoices {
+		out[i] = c.value
+	}
+	return out
+}
+
+// impactValue maps 1..3, "High", "1 - High" to "1".."3" (impact and
+// urgency share the list).
+func impactValue(s string) (string, bool) {
+	k := normChoice(s)
+	if num, label, ok := strings.Cut(k, " - "); ok {
+		v, ok := lookupChoice(impactChoices, num)
+		if ok && strings.EqualFold(label, labelOf(impactChoices, v)) {
+			return v, true
+		}
+		return "", false
+	}
+	return lookupChoice(impactChoices, k)
+}
+
+// knownCategory maps a category label or value to its value, refusing
+// categories the instance does not list (writes must use real choices).
+func knownCategory(s string) (string, bool) {
+	return lookupChoice(categoryChoices, normChoice(s))
 }
 
 func lookupChoice(list []choice, k string) (string, bool) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -242,4 +243,13 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 func hasScriptPrefix(value string) bool {
 	v := strings.TrimLeftFunc(value, unicode.IsSpace)
 	return len(v) >= len("javascript:") && strings.EqualFold(v[:len("javascript:")], "javascript:")
+}
+
+// DateTimeLayout is how ServiceNow writes date-times (UTC).
+const DateTimeLayout = "2006-01-02 15:04:05"
+
+// OnOrAfter adds field>=t for a date-time field, t written in UTC to the
+// second. The value is formatted here, never taken from text.
+func (q *Query) OnOrAfter(field string, t time.Time) *Query {
+	return q.Gte(field, t.UTC().Format(DateTimeLayout))
 }

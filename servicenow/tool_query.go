@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/onbehalf/onbehalf/tool"
 )
@@ -20,27 +23,28 @@ type queryIn struct {
 	Priority     flexString `json:"priority"`
 	Category     string     `json:"category"`
 	Text         string     `json:"text"`
+	OpenedSince  string     `json:"opened_since"`
 	Limit        int        `json:"limit"`
 }
 
 // inputNames maps query fields back to the tool input naming them.
-var inputNames = map[string]string{"short_description": "text", "category": "category", "state": "state", "priority": "priority"}
+var inputNames = map[string]string{"short_description": "text", "category": "category", "state": "state", "priority": "priority", "opened_at": "opened_since"}
 
-func (t *incidentTools) query(ctx context.Context, raw json.RawMessage) (tool.Result, error) {
+func (t *incidentTools) query(ctx context.Context, k *call, raw json.RawMessage) (tool.Result, error) {
 	var in queryIn
 	if err := decodeInput(raw, &in); err != nil {
-		return inputResult(err), nil
+		return k.invalid(err), nil
 	}
-	q, limit, err := in.build()
+	q, limit, err := in.build(t.c.now())
 	if err != nil {
-		return inputResult(err), nil
+		return k.invalid(err), nil
 	}
 	// One row more than asked tells whether more rows match.
-	rows, total, err := t.c.List(ctx, incidentTable, ListOptions{
+	rows, total, err := k.s.list(ctx, incidentTable, ListOptions{
 		Query: q, Fields: rowFields, Limit: limit + 1, DisplayValue: "true",
 	})
 	if err != nil {
-		return failure(err)
+		return k.fail(err)
 	}
 	out := struct {
 		Incidents []incidentRow `json:"incidents"`
@@ -54,6 +58,7 @@ func (t *incidentTools) query(ctx context.Context, raw json.RawMessage) (tool.Re
 		out.Incidents = append(out.Incidents, rowOf(r))
 	}
 	out.Returned = len(out.Incidents)
+	k.rows = out.Returned
 	switch {
 	case len(rows) <= limit:
 		// The visible set was read to its end: its size is the total.
@@ -66,7 +71,7 @@ func (t *incidentTools) query(ctx context.Context, raw json.RawMessage) (tool.Re
 	return result(out, fmt.Sprintf("incident: %d %s", out.Returned, plural(out.Returned, "row", "rows")))
 }
 
-func (in queryIn) build() (*Query, int, error) {
+func (in queryIn) build(now time.Time) (*Query, int, error) {
 	limit := in.Limit
 	switch {
 	case limit == 0:
@@ -101,10 +106,22 @@ func (in queryIn) build() (*Query, int, error) {
 		q.Eq("priority", v)
 	}
 	if c := strings.TrimSpace(in.Category); c != "" {
+		// Checked before normalising, which would fold a line break
+		// into a space: such input is refused, not repaired.
+		if reason := unsafeReason(c); reason != "" {
+			return nil, 0, queryInputError(&QueryError{Field: "category", Reason: reason, Err: ErrUnsafeValue})
+		}
 		q.Eq("category", categoryValue(c))
 	}
 	if text := strings.TrimSpace(in.Text); text != "" {
 		q.Like("short_description", text)
+	}
+	if s := strings.TrimSpace(in.OpenedSince); s != "" {
+		since, ok := parseSince(s, now)
+		if !ok {
+			return nil, 0, invalid("opened_since", "use a date (2026-01-31) or how long ago (7d, 12h, 2w, at most %dd)", maxSinceDays)
+		}
+		q.OnOrAfter("opened_at", since)
 	}
 	q.OrderBy("number")
 	if _, err := q.Encode(); err != nil {
@@ -129,4 +146,28 @@ func queryInputError(err error) error {
 		reason = "it " + reason + ", which a ServiceNow query cannot carry"
 	}
 	return invalid(name, "%s", reason)
+}
+
+// maxSinceDays bounds a relative opened_since (ten years).
+const maxSinceDays = 3650
+
+var sinceRe = regexp.MustCompile(`^([0-9]{1,6}) ?([hdw])$`)
+
+// parseSince reads opened_since: a date (midnight UTC) or a duration back
+// from now in hours, days or weeks.
+func parseSince(s string, now time.Time) (time.Time, bool) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, t.Year() >= 1970
+	}
+	m := sinceRe.FindStringSubmatch(strings.ToLower(s))
+	if m == nil {
+		return time.Time{}, false
+	}
+	n, _ := strconv.Atoi(m[1])
+	unit := map[string]time.Duration{"h": time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour}[m[2]]
+	d := time.Duration(n) * unit
+	if n < 1 || d > maxSinceDays*24*time.Hour {
+		return time.Time{}, false
+	}
+	return now.Add(-d), true
 }

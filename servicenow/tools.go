@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 
@@ -13,7 +14,9 @@ import (
 )
 
 // Messages of failed tool calls. They are honest and distinct, and they
-// never suggest a way around the refusal.
+// never suggest a way around the refusal. ServiceNow answers 404 both for
+// a record that does not exist and for one its ACLs hide, so MsgNotFound
+// says so; it never claims the user lacks access, which is MsgForbidden.
 const (
 	MsgUnauthorized = "ServiceNow did not accept your sign-in; please sign in again."
 	MsgForbidden    = "You don't have access to do that in ServiceNow."
@@ -27,8 +30,10 @@ const (
 	incidentTable     = "incident"
 	defaultQueryLimit = 10
 	maxQueryLimit     = 100
-	maxCloseCodeLen   = 100
-	maxNotesLen       = 4000
+	// maxShortDescLen is ServiceNow's short_description length.
+	maxShortDescLen = 160
+	// maxNotesLen bounds description, close notes, comments and work notes.
+	maxNotesLen = 4000
 )
 
 var (
@@ -86,82 +91,92 @@ func detailOf(r Record) incidentDetail {
 	}
 }
 
-// Tools returns the incident tools (query_incidents, get_incident,
-// update_incident) calling ServiceNow through c, as the user c's
-// TokenSource gives a token for.
+// Tools returns the incident tools calling ServiceNow through c, as the
+// user c's TokenSource gives a token for: query_incidents, get_incident,
+// create_incident, update_incident, add_comment, add_work_note and
+// resolve_incident. Every call of one is one Client.Audit event.
 func Tools(c *Client) []tool.Tool {
 	t := &incidentTools{c: c}
 	return []tool.Tool{
-		{
-			Name:        "query_incidents",
-			Description: "List ServiceNow incidents the signed-in user can see, ordered by number, with display values. Filters combine with AND. Returns the incidents, how many were returned, and how many match in total.",
-			InputSchema: json.RawMessage(querySchema),
-			Handler:     t.query,
-		},
-		{
-			Name:        "get_incident",
-			Description: "Get one ServiceNow incident by number (INC0012345) or sys_id, with description, impact, urgency and resolution.",
-			InputSchema: json.RawMessage(getSchema),
-			Handler:     t.get,
-		},
-		{
-			Name:        "update_incident",
-			Description: "Update a ServiceNow incident as the signed-in user: state, priority, resolution code and notes, or add a comment. Resolving usually needs close_code and close_notes.",
-			InputSchema: json.RawMessage(updateSchema),
-			Write:       true,
-			Handler:     t.update,
+		t.tool("query_incidents", http.MethodGet, false, querySchema, t.query,
+			"List ServiceNow incidents the signed-in user can see, ordered by number, with display values. Filters combine with AND. Returns the incidents, how many were returned, and how many match in total."),
+		t.tool("get_incident", http.MethodGet, false, getSchema, t.get,
+			"Get one ServiceNow incident by number (INC0012345) or sys_id, with description, impact, urgency and resolution."),
+		t.tool("create_incident", http.MethodPost, true, createSchema, t.create,
+			"Open a new ServiceNow incident as the signed-in user, who becomes its caller. ServiceNow computes priority from impact and urgency."),
+		t.tool("update_incident", http.MethodPatch, true, updateSchema, t.update,
+			"Update a ServiceNow incident as the signed-in user: state, priority, assignee, resolution code and notes. To resolve, prefer resolve_incident; to comment, add_comment."),
+		t.tool("add_comment", http.MethodPatch, true, journalSchema("The comment, visible to the caller."), t.journal("comments", "comment"),
+			"Add a comment to a ServiceNow incident, as the signed-in user. Comments are visible to the caller."),
+		t.tool("add_work_note", http.MethodPatch, true, journalSchema("The work note, visible only to IT staff."), t.journal("work_notes", "work_note"),
+			"Add a work note to a ServiceNow incident, as the signed-in user. Work notes are internal: the caller does not see them."),
+		t.tool("resolve_incident", http.MethodPatch, true, resolveSchema, t.resolve,
+			"Resolve a ServiceNow incident as the signed-in user, with a resolution code and notes."),
+	}
+}
+
+type incidentTools struct{ c *Client }
+
+// call is one tool call: the session its requests share, and what its
+// audit event reports.
+type call struct {
+	s       *session
+	record  string // the incident number or sys_id addressed
+	rows    int    // records returned to the model
+	outcome string // set by fail and invalid; "" is OutcomeOK
+}
+
+type handler func(ctx context.Context, k *call, raw json.RawMessage) (tool.Result, error)
+
+// tool wraps h so that each call gets its own session and ends in exactly
+// one audit event.
+func (t *incidentTools) tool(name, method string, write bool, schema string, h handler, desc string) tool.Tool {
+	return tool.Tool{
+		Name:        name,
+		Description: desc,
+		InputSchema: json.RawMessage(schema),
+		Write:       write,
+		Handler: func(ctx context.Context, raw json.RawMessage) (tool.Result, error) {
+			k := &call{s: t.c.newSession()}
+			res, err := h(ctx, k, raw)
+			ev := k.s.event(name, incidentTable, method, k.record, k.rows, err)
+			if err == nil && k.outcome != "" {
+				ev.Outcome = k.outcome
+			}
+			t.c.audit(ctx, ev)
+			return res, err
 		},
 	}
 }
 
-const querySchema = `{"type":"object","properties":{` +
-	`"assigned_to_me":{"type":"boolean","description":"Only incidents assigned to the signed-in user."},` +
-	`"caller_is_me":{"type":"boolean","description":"Only incidents the signed-in user raised (is the caller of)."},` +
-	`"active":{"type":"boolean","description":"true: only open (active) incidents."},` +
-	`"state":{"type":"string","description":"State label (New, In Progress, On Hold, Resolved, Closed, Canceled, Assigned) or its number."},` +
-	`"priority":{"type":"integer","minimum":1,"maximum":5,"description":"1 Critical, 2 High, 3 Moderate, 4 Low, 5 Planning."},` +
-	`"category":{"type":"string","description":"Category, e.g. Network, Hardware, Software, Inquiry / Help, Database."},` +
-	`"text":{"type":"string","description":"Words the short description contains."},` +
-	`"limit":{"type":"integer","minimum":1,"maximum":100,"default":10,"description":"Most incidents to return."}` +
-	`},"additionalProperties":false}`
-
-const getSchema = `{"type":"object","properties":{` +
-	`"number":{"type":"string","pattern":"^INC\\d{7}$","description":"Incident number, e.g. INC0012345."},` +
-	`"sys_id":{"type":"string","pattern":"^[0-9a-f]{32}$","description":"Incident sys_id (32 hex characters)."}` +
-	`},"additionalProperties":false}`
-
-const updateSchema = `{"type":"object","properties":{` +
-	`"number":{"type":"string","pattern":"^INC\\d{7}$","description":"Incident number, e.g. INC0012345."},` +
-	`"sys_id":{"type":"string","pattern":"^[0-9a-f]{32}$","description":"Incident sys_id, instead of number."},` +
-	`"state":{"type":"string","description":"New state: New, In Progress, On Hold, Resolved, Closed, Canceled or Assigned."},` +
-	`"priority":{"type":"integer","minimum":1,"maximum":5,"description":"New priority: 1 Critical, 2 High, 3 Moderate, 4 Low, 5 Planning."},` +
-	`"close_code":{"type":"string","description":"Resolution code, e.g. Solved (Permanently)."},` +
-	`"close_notes":{"type":"string","description":"Resolution notes."},` +
-	`"comments":{"type":"string","description":"A comment to add, visible to the caller."}` +
-	`},"additionalProperties":false}`
-
-type incidentTools struct{ c *Client }
-
-// failure turns a client error into an honest tool result. Only a
-// cancelled call is returned as an error: nobody is waiting for a result.
-func failure(err error) (tool.Result, error) {
+// fail turns a client error into an honest tool result. Only a cancelled
+// call is returned as an error: nobody is waiting for a result.
+func (k *call) fail(err error) (tool.Result, error) {
+	k.rows = 0
 	var ie *inputError
 	switch {
 	case errors.Is(err, context.Canceled):
+		k.outcome = OutcomeCanceled
 		return tool.Result{}, err
 	case errors.As(err, &ie):
-		return inputResult(err), nil
+		return k.invalid(err), nil
 	case errors.Is(err, ErrNoToken):
+		k.outcome = OutcomeNoToken
 		return errResult(MsgNoToken, "incident: no token"), nil
 	case errors.Is(err, ErrUnauthorized):
+		k.outcome = OutcomeUnauthorized
 		return errResult(MsgUnauthorized, "incident: 401"), nil
 	case errors.Is(err, ErrForbidden):
+		k.outcome = OutcomeForbidden
 		return errResult(MsgForbidden, "incident: 403"), nil
 	case errors.Is(err, ErrNotFound):
+		k.outcome = OutcomeNotFound
 		return errResult(MsgNotFound, "incident: 404"), nil
 	case errors.Is(err, ErrRateLimited):
+		k.outcome = OutcomeRateLimited
 		return errResult(MsgRateLimited, "incident: 429"), nil
 	case errors.Is(err, ErrBadRequest):
+		k.outcome = OutcomeBadRequest
 		msg := "ServiceNow refused the request."
 		var ae *Error
 		if errors.As(err, &ae) && ae.Message != "" && ae.Message != "Bad Request" {
@@ -169,12 +184,16 @@ func failure(err error) (tool.Result, error) {
 		}
 		return errResult(msg, "incident: 400"), nil
 	case errors.Is(err, ErrUnsafeValue), errors.Is(err, ErrInvalidField), errors.Is(err, ErrInvalidSysID):
-		return inputResult(queryInputError(err)), nil
+		return k.invalid(queryInputError(err)), nil
 	}
+	k.outcome = OutcomeUnavailable
 	return errResult(MsgUnavailable, "incident: unavailable"), nil
 }
 
-func inputResult(err error) tool.Result {
+// invalid reports a tool input problem (no request was made for it).
+func (k *call) invalid(err error) tool.Result {
+	k.outcome = OutcomeInvalidInput
+	k.rows = 0
 	return errResult(err.Error(), "incident: invalid input")
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/onbehalf/onbehalf/tool"
@@ -56,7 +57,8 @@ func run(t *testing.T, c *Client, name, input string) tool.Result {
 	return res
 }
 
-func TestToolsAreTheArticlesThree(t *testing.T) {
+func TestToolsAreTheIncidentToolsWithWritesMarked(t *testing.T) {
+	reads := map[string]bool{"query_incidents": true, "get_incident": true}
 	ts := Tools(&Client{})
 	var names []string
 	for _, tl := range ts {
@@ -65,14 +67,15 @@ func TestToolsAreTheArticlesThree(t *testing.T) {
 		if err := json.Unmarshal(tl.InputSchema, &schema); err != nil || schema["type"] != "object" {
 			t.Errorf("%s: input schema is not a JSON object schema: %v", tl.Name, err)
 		}
-		if tl.Write != (tl.Name == "update_incident") {
+		if tl.Write == reads[tl.Name] {
 			t.Errorf("%s: Write = %v", tl.Name, tl.Write)
 		}
 		if tl.Description == "" || tl.Handler == nil {
 			t.Errorf("%s: missing description or handler", tl.Name)
 		}
 	}
-	if d := cmp.Diff([]string{"query_incidents", "get_incident", "update_incident"}, names); d != "" {
+	want := []string{"query_incidents", "get_incident", "create_incident", "update_incident", "add_comment", "add_work_note", "resolve_incident"}
+	if d := cmp.Diff(want, names); d != "" {
 		t.Errorf("tools (-want +got):\n%s", d)
 	}
 }
@@ -124,6 +127,11 @@ func TestQueryIncidentsBuildsQueryFromFilters(t *testing.T) {
 		{`{"category":"Network"}`, "category=network^ORDERBYnumber", "11"},
 		{`{"category":"Inquiry / Help"}`, "category=inquiry^ORDERBYnumber", "11"},
 		{`{"text":"  VPN  "}`, "short_descriptionLIKEVPN^ORDERBYnumber", "11"},
+		{`{"opened_since":"2026-01-31"}`, "opened_at>=2026-01-31 00:00:00^ORDERBYnumber", "11"},
+		{`{"opened_since":"7d"}`, "opened_at>=2026-02-03 12:30:00^ORDERBYnumber", "11"},
+		{`{"opened_since":"7 D"}`, "opened_at>=2026-02-03 12:30:00^ORDERBYnumber", "11"},
+		{`{"opened_since":"12h"}`, "opened_at>=2026-02-10 00:30:00^ORDERBYnumber", "11"},
+		{`{"opened_since":"2w"}`, "opened_at>=2026-01-27 12:30:00^ORDERBYnumber", "11"},
 		{`{"text":"ORDERBYDESCnumber"}`, "short_descriptionLIKEORDERBYDESCnumber^ORDERBYnumber", "11"},
 		{`{"limit":100}`, "ORDERBYnumber", "101"},
 		{`{"limit":500}`, "ORDERBYnumber", "101"},
@@ -135,6 +143,7 @@ func TestQueryIncidentsBuildsQueryFromFilters(t *testing.T) {
 			f, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				reply(w, 200, `{"result":[]}`, "X-Total-Count", "0")
 			})
+			c.Now = func() time.Time { return time.Date(2026, 2, 10, 13, 30, 0, 0, time.FixedZone("CET", 3600)) }
 			res := run(t, c, "query_incidents", tt.input)
 			if res.IsError || res.Content != `{"incidents":[],"returned":0,"total":0}` {
 				t.Errorf("result = %s (error=%v)", res.Content, res.IsError)
@@ -157,7 +166,21 @@ func TestQueryIncidentsRefusesInjectionAndBadInput(t *testing.T) {
 		{`{"text":"x^NQcategory=security"}`, "Invalid text: it contains '^', which a ServiceNow query cannot carry."},
 		{`{"text":"javascript:gs.getUserID()"}`, `Invalid text: it starts with "javascript:", which a ServiceNow query cannot carry.`},
 		{`{"text":"vpn\ncategory=hr"}`, "Invalid text: it contains a line break, which a ServiceNow query cannot carry."},
+		{`{"text":"vpn^NQcategory=hr"}`, "Invalid text: it contains '^', which a ServiceNow query cannot carry."},
+		{`{"text":"^NQ"}`, "Invalid text: it contains '^', which a ServiceNow query cannot carry."},
+		{`{"text":"vpn\r\n^ORcategory=hr"}`, "Invalid text: it contains '^', which a ServiceNow query cannot carry."},
+		{`{"text":"vpn\u2028x\u0000"}`, "Invalid text: it contains a control character, which a ServiceNow query cannot carry."},
 		{`{"category":"network^ORcategory=hr"}`, "Invalid category: it contains '^', which a ServiceNow query cannot carry."},
+		{`{"category":"network\ncategory=hr"}`, "Invalid category: it contains a line break, which a ServiceNow query cannot carry."},
+		{`{"opened_since":"2026-01-01^ORcategory=hr"}`, "Invalid opened_since: use a date (2026-01-31) or how long ago (7d, 12h, 2w, at most 3650d)."},
+		{`{"opened_since":"7d^NQactive=false"}`, "Invalid opened_since: use a date (2026-01-31) or how long ago (7d, 12h, 2w, at most 3650d)."},
+		{`{"opened_since":"javascript:gs.daysAgo(7)"}`, "Invalid opened_since: use a date (2026-01-31) or how long ago (7d, 12h, 2w, at most 3650d)."},
+		{`{"opened_since":"yesterday"}`, "Invalid opened_since: use a date (2026-01-31) or how long ago (7d, 12h, 2w, at most 3650d)."},
+		{`{"opened_since":"0d"}`, "Invalid opened_since: use a date (2026-01-31) or how long ago (7d, 12h, 2w, at most 3650d)."},
+		{`{"opened_since":"-7d"}`, "Invalid opened_since: use a date (2026-01-31) or how long ago (7d, 12h, 2w, at most 3650d)."},
+		{`{"opened_since":"3651d"}`, "Invalid opened_since: use a date (2026-01-31) or how long ago (7d, 12h, 2w, at most 3650d)."},
+		{`{"opened_since":"1969-12-31"}`, "Invalid opened_since: use a date (2026-01-31) or how long ago (7d, 12h, 2w, at most 3650d)."},
+		{`{"opened_since":"2026-02-30"}`, "Invalid opened_since: use a date (2026-01-31) or how long ago (7d, 12h, 2w, at most 3650d)."},
 		{`{"state":"In Progress^ORactive=false"}`, "Invalid state: use one of New, In Progress, On Hold, Resolved, Closed, Canceled, Assigned."},
 		{`{"state":true}`, "Invalid state: use one of New, In Progress, On Hold, Resolved, Closed, Canceled, Assigned."},
 		{`{"priority":7}`, "Invalid priority: use 1 (Critical) to 5 (Planning)."},
@@ -283,101 +306,6 @@ func TestGetIncidentInputErrors(t *testing.T) {
 	}
 }
 
-// updateInstance looks INC0012345 up and answers the PATCH with the row
-// after the update, where priority is patchedPriority.
-func updateInstance(patchedPriority string) func(http.ResponseWriter, *http.Request, int) {
-	return func(w http.ResponseWriter, r *http.Request, n int) {
-		switch r.Method {
-		case "GET":
-			reply(w, 200, `{"result":[{"sys_id":"a0000000000000000000000000012345"}]}`, "X-Total-Count", "1")
-		case "PATCH":
-			body := strings.Replace(detailBody, `"state":"In Progress"`, `"state":"Resolved"`, 1)
-			body = strings.Replace(body, `"priority":"2 - High"`, `"priority":"`+patchedPriority+`"`, 1)
-			body = strings.Replace(body, `"close_code":""`, `"close_code":"Solved (Permanently)"`, 1)
-			body = strings.Replace(body, `"close_notes":""`, `"close_notes":"Replaced the VPN client."`, 1)
-			reply(w, 200, `{"result":`+strings.TrimSuffix(strings.TrimPrefix(body, `{"result":[`), `]}`)+`}`)
-		default:
-			reply(w, 405, `{"error":{"message":"Method not allowed"},"status":"failure"}`)
-		}
-	}
-}
-
-func TestUpdateIncidentResolvesNumberThenPatches(t *testing.T) {
-	f, c := newFake(t, updateInstance("3 - Moderate"))
-	res := run(t, c, "update_incident", `{"number":"INC0012345","state":"Resolved","priority":3,"close_code":"solved (permanently)","close_notes":"Replaced the VPN client.","comments":"Fixed, please confirm."}`)
-	want := `{"incident":` + strings.NewReplacer(`"state":"In Progress"`, `"state":"Resolved"`, `"priority":"2 - High"`, `"priority":"3 - Moderate"`,
-		`"close_code":""`, `"close_code":"Solved (Permanently)"`, `"close_notes":""`, `"close_notes":"Replaced the VPN client."`).Replace(detailJSON) +
-		`,"updated":["state","priority","close_code","close_notes","comments"]}`
-	if res.IsError || res.Content != want {
-		t.Errorf("result (error=%v):\n got %s\nwant %s", res.IsError, res.Content, want)
-	}
-	if res.Summary != "incident INC0012345: updated state, priority, close_code, close_notes, comments" {
-		t.Errorf("summary = %q", res.Summary)
-	}
-	reqs := f.requests()
-	if len(reqs) != 2 {
-		t.Fatalf("made %d requests, want lookup + PATCH", len(reqs))
-	}
-	if q := reqs[0].Query; reqs[0].Method != "GET" || q.Get("sysparm_query") != "number=INC0012345" || q.Get("sysparm_fields") != "sys_id" {
-		t.Errorf("lookup = %s %v", reqs[0].Method, q)
-	}
-	p := reqs[1]
-	if p.Method != "PATCH" || p.Path != "/api/now/table/incident/a0000000000000000000000000012345" || p.Query.Get("sysparm_display_value") != "true" {
-		t.Errorf("update = %s %s %v", p.Method, p.Path, p.Query)
-	}
-	var body map[string]string
-	if err := json.Unmarshal([]byte(p.Body), &body); err != nil {
-		t.Fatalf("PATCH body %q: %v", p.Body, err)
-	}
-	wantBody := map[string]string{"state": "6", "priority": "3", "close_code": "Solved (Permanently)", "close_notes": "Replaced the VPN client.", "comments": "Fixed, please confirm."}
-	if d := cmp.Diff(wantBody, body); d != "" {
-		t.Errorf("PATCH body (-want +got):\n%s", d)
-	}
-	if p.Header.Get("Authorization") != "Bearer "+testToken {
-		t.Errorf("PATCH Authorization = %q", p.Header.Get("Authorization"))
-	}
-}
-
-func TestUpdateIncidentReportsFieldsServiceNowDidNotApply(t *testing.T) {
-	// Priority is computed from impact and urgency: the write is dropped.
-	_, c := newFake(t, updateInstance("2 - High"))
-	res := run(t, c, "update_incident", `{"number":"INC0012345","state":"6","priority":"4"}`)
-	var got struct {
-		Updated    []string `json:"updated"`
-		NotApplied []string `json:"not_applied"`
-	}
-	if err := json.Unmarshal([]byte(res.Content), &got); err != nil || res.IsError {
-		t.Fatalf("result %q (error=%v): %v", res.Content, res.IsError, err)
-	}
-	if d := cmp.Diff([]string{"state"}, got.Updated); d != "" {
-		t.Errorf("updated (-want +got):\n%s", d)
-	}
-	if d := cmp.Diff([]string{"priority"}, got.NotApplied); d != "" {
-		t.Errorf("not_applied (-want +got):\n%s", d)
-	}
-}
-
-func TestUpdateIncidentInputErrors(t *testing.T) {
-	tests := []struct{ input, want string }{
-		{`{"number":"INC0012345"}`, "Nothing to update: give state, priority, close_code, close_notes or comments."},
-		{`{"number":"INC0012345","state":"Done"}`, "Invalid state: use one of New, In Progress, On Hold, Resolved, Closed, Canceled, Assigned."},
-		{`{"number":"INC0012345","priority":0}`, "Invalid priority: use 1 (Critical) to 5 (Planning)."},
-		{`{"number":"INC0012345","close_code":"a\nb"}`, "Invalid close_code: a resolution code is one short line."},
-		{`{"number":"INC0012345","comments":"` + strings.Repeat("x", maxNotesLen+1) + `"}`, "Invalid comments: longer than 4000 characters."},
-		{`{"number":"INC0012345","assigned_to":"bob.jones"}`, `Unknown input field "assigned_to".`},
-		{`{"state":"New"}`, "Give the incident's number (INC0012345) or sys_id."},
-	}
-	for _, tt := range tests {
-		f, c := newFake(t, updateInstance("2 - High"))
-		if res := run(t, c, "update_incident", tt.input); !res.IsError || res.Content != tt.want {
-			t.Errorf("%.60s: %q (error=%v), want %q", tt.input, res.Content, res.IsError, tt.want)
-		}
-		if n := len(f.requests()); n != 0 {
-			t.Errorf("%.60s: made %d requests, want none", tt.input, n)
-		}
-	}
-}
-
 func TestToolFailuresAreHonestAndDistinct(t *testing.T) {
 	envelope := func(msg, detail string) string {
 		return `{"error":{"message":"` + msg + `","detail":"` + detail + `"},"status":"failure"}`
@@ -406,6 +334,10 @@ func TestToolFailuresAreHonestAndDistinct(t *testing.T) {
 				{"query_incidents", `{"assigned_to_me":true}`},
 				{"get_incident", `{"sys_id":"a0000000000000000000000000012345"}`},
 				{"update_incident", `{"sys_id":"a0000000000000000000000000012345","state":"Resolved"}`},
+				{"create_incident", `{"short_description":"Printer on fire"}`},
+				{"add_comment", `{"sys_id":"a0000000000000000000000000012345","text":"Any news?"}`},
+				{"add_work_note", `{"sys_id":"a0000000000000000000000000012345","text":"Escalated."}`},
+				{"resolve_incident", `{"sys_id":"a0000000000000000000000000012345","close_code":"Solved (Permanently)","close_notes":"Done."}`},
 			} {
 				res := run(t, c, call.name, call.input)
 				if !res.IsError || res.Content != tt.want {

@@ -14,31 +14,48 @@ import (
 	"time"
 )
 
-// do sends one request (retrying reads on 429/503), checks the answer and
-// decodes a 2xx JSON body into out. It returns the response headers.
-func (c *Client) do(ctx context.Context, method string, u *url.URL, payload []byte, sign func(*http.Request) error, out any) (http.Header, error) {
-	for attempt := 0; ; attempt++ {
-		h, status, body, secrets, err := c.send(ctx, method, u, payload, sign)
+// do sends one request, checks the answer and decodes a 2xx JSON body
+// into out. It returns the response headers.
+//
+// A 401 is retried once with a freshly exchanged token when Tokens is a
+// Refresher; 429 (any method) and 502/503/504 (GET only: a write that timed
+// out at a gateway may have been applied) are retried after Retry-After or
+// a backoff, within Client.MaxRetries and the session's wait budget.
+func (s *session) do(ctx context.Context, method string, u *url.URL, payload []byte, out any) (http.Header, error) {
+	c := s.c
+	for retries := 0; ; {
+		if s.sign == nil {
+			sign, err := c.signer(ctx)
+			if err != nil {
+				return nil, err
+			}
+			s.sign = sign
+		}
+		s.requests++
+		h, status, body, secrets, err := c.send(ctx, method, u, payload, s.sign)
 		if err != nil {
 			return nil, err
 		}
-		if status >= 200 && status < 300 {
-			if ct := h.Get("Content-Type"); !strings.Contains(strings.ToLower(ct), "json") {
-				// A hibernating developer instance answers 200 with an HTML page.
-				return nil, fmt.Errorf("%w: %s %s answered %q, not JSON", ErrUnavailable, method, u.Path, shorten(ct))
-			}
-			dec := json.NewDecoder(bytes.NewReader(body))
-			dec.UseNumber()
-			if err := dec.Decode(out); err != nil {
-				return nil, fmt.Errorf("%w: %s %s: malformed JSON response", ErrUnavailable, method, u.Path)
-			}
-			return h, nil
+		s.status = status
+		switch {
+		case status >= 200 && status < 300:
+			return h, decodeBody(method, u, h, body, out)
+		case status >= 300 && status < 400:
+			// Redirects are not followed: the token must not travel to
+			// another host or over plain http.
+			return nil, fmt.Errorf("%w: %s %s answered %d (a redirect, not followed)", ErrUnavailable, method, u.Path, status)
 		}
 		apiErr := parseError(status, body, secrets)
-		if method != http.MethodGet || c.NoRetry || attempt >= maxRetries || (status != 429 && status != 503) {
-			return nil, apiErr
+		if status == http.StatusUnauthorized && !s.forced {
+			ok, err := s.reauthenticate(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				continue
+			}
 		}
-		wait, ok := retryAfter(h.Get("Retry-After"), attempt)
+		wait, ok := s.retryWait(ctx, method, status, h, retries)
 		if !ok {
 			return nil, apiErr
 		}
@@ -49,7 +66,115 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL, payload []by
 		if err := sleep(ctx, wait); err != nil {
 			return nil, err
 		}
+		s.waited += wait
+		retries++
 	}
+}
+
+// reauthenticate replaces the session's token with one from
+// Refresher.ForceToken, once. It reports false when there is nothing to
+// refresh (Basic auth, or a TokenSource that is not a Refresher).
+func (s *session) reauthenticate(ctx context.Context) (bool, error) {
+	if s.c.Auth != nil {
+		return false, nil
+	}
+	r, ok := s.c.Tokens.(Refresher)
+	if !ok {
+		return false, nil
+	}
+	s.forced = true
+	tok, err := r.ForceToken(ctx)
+	if err != nil {
+		return false, fmt.Errorf("%w: forced re-authentication after 401: %w", ErrNoToken, err)
+	}
+	sign, err := bearer(tok)
+	if err != nil {
+		return false, err
+	}
+	s.sign = sign
+	return true, nil
+}
+
+// retryWait says whether to retry an answer with status, and after how
+// long: Retry-After (seconds or an HTTP-date) when given and readable,
+// else 1 s, 2 s, 4 s, … . It refuses when retries are used up or the wait
+// would exceed the session's budget or ctx's deadline.
+func (s *session) retryWait(ctx context.Context, method string, status int, h http.Header, retries int) (time.Duration, bool) {
+	c := s.c
+	if c.NoRetry || !retryable(method, status) {
+		return 0, false
+	}
+	maxRetries := c.MaxRetries
+	if maxRetries <= 0 {
+		maxRetries = DefaultMaxRetries
+	}
+	budget := c.MaxRetryWait
+	if budget <= 0 {
+		budget = DefaultMaxRetryWait
+	}
+	if retries >= maxRetries {
+		return 0, false
+	}
+	wait := time.Second << min(retries, 16)
+	if d, ok := parseRetryAfter(h.Get("Retry-After"), c.now()); ok {
+		wait = d
+	}
+	if wait > budget-s.waited {
+		return 0, false
+	}
+	if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
+		return 0, false
+	}
+	return wait, true
+}
+
+func retryable(method string, status int) bool {
+	switch status {
+	case http.StatusTooManyRequests:
+		// ServiceNow's rate limiter answers before doing anything.
+		return true
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return method == http.MethodGet
+	}
+	return false
+}
+
+// maxRetryAfter caps a Retry-After in seconds so the duration cannot
+// overflow; anything this long is never waited out anyway.
+const maxRetryAfter = 365 * 24 * time.Hour
+
+// parseRetryAfter reads Retry-After as delay-seconds or an HTTP-date
+// (RFC 9110 10.2.3) relative to now. A date in the past means no wait.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if strings.Trim(v, "0123456789") == "" {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter, true
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return min(max(t.Sub(now), 0), maxRetryAfter), true
+}
+
+func decodeBody(method string, u *url.URL, h http.Header, body []byte, out any) error {
+	if ct := h.Get("Content-Type"); !strings.Contains(strings.ToLower(ct), "json") {
+		// A hibernating developer instance answers 200 with an HTML page.
+		return fmt.Errorf("%w: %s %s answered %q, not JSON", ErrUnavailable, method, u.Path, shorten(ct))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("%w: %s %s: malformed JSON response", ErrUnavailable, method, u.Path)
+	}
+	return nil
 }
 
 func (c *Client) send(ctx context.Context, method string, u *url.URL, payload []byte, sign func(*http.Request) error) (http.Header, int, []byte, []string, error) {
@@ -72,10 +197,11 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, payload []
 		return nil, 0, nil, nil, fmt.Errorf("%w: %w", ErrNoToken, err)
 	}
 	secrets := secretsOf(req)
-	hc := c.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
+	hc := http.Client{}
+	if c.HTTPClient != nil {
+		hc = *c.HTTPClient
 	}
+	hc.CheckRedirect = noRedirect
 	resp, err := hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -166,20 +292,6 @@ func hasNextLink(links []string) bool {
 	return false
 }
 
-// retryAfter is how long to wait before retry number attempt+1, and
-// whether to retry at all.
-func retryAfter(header string, attempt int) (time.Duration, bool) {
-	if header == "" {
-		return time.Duration(attempt+1) * time.Second, true
-	}
-	secs, err := strconv.Atoi(strings.TrimSpace(header))
-	if err != nil || secs < 0 {
-		return 0, false
-	}
-	d := time.Duration(secs) * time.Second
-	return d, d <= maxRetryWait
-}
-
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -190,3 +302,6 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// noRedirect makes http.Client return a redirect as the response.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
