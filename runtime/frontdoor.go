@@ -47,6 +47,10 @@ type FrontDoor struct {
 	Sessions store.Store
 	// Agent serves the container contract (usually an *App).
 	Agent http.Handler
+	// UI, when set, serves every path other than /invocations and /ping
+	// (the chat UI). It is public: it holds no data, and the browser
+	// signs the user in with the IdP itself.
+	UI http.Handler
 	// Realm is the WWW-Authenticate realm (default "onbehalf").
 	Realm              string
 	SessionIdleTimeout time.Duration
@@ -57,7 +61,14 @@ type FrontDoor struct {
 
 // ServeHTTP authenticates /invocations and passes /ping through.
 func (f *FrontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/invocations" {
+	switch {
+	case r.URL.Path == "/ping":
+		f.Agent.ServeHTTP(w, r)
+		return
+	case r.URL.Path != "/invocations" && f.UI != nil:
+		f.UI.ServeHTTP(w, r)
+		return
+	case r.URL.Path != "/invocations":
 		f.Agent.ServeHTTP(w, r)
 		return
 	}
