@@ -1,5 +1,7 @@
 // Package store owns onbehalf's persistent state: the encrypted token vault
-// rows, audit events and runtime sessions. One Store interface, implemented
+// rows, audit events, runtime sessions, and the identity broker's
+// control-plane records (credential providers, workload identities, pending
+// OAuth2 authorization sessions) as opaque Resources keyed by kind and name. One Store interface, implemented
 // over database/sql for SQLite (modernc.org/sqlite, the embedded default) and
 // PostgreSQL (jackc/pgx/v5 stdlib), with embedded goose migrations and one
 // conformance suite run against every backend.
@@ -17,8 +19,18 @@
 // Times are stored in UTC with microsecond precision and returned as UTC; a
 // zero VaultEntry.UpdatedAt, AuditEvent.Time or Session.CreatedAt is filled
 // with the current time (a zero Session.LastSeenAt with CreatedAt).
-// UpdateSession is optimistic: fn runs outside any lock and may run more than
-// once, so it must not have side effects.
+// UpdateSession and UpdateResource are optimistic: fn runs outside any lock
+// and may run more than once, so it must not have side effects.
+//
+// Lock is the cross-replica mutex the broker takes around a cold token
+// exchange: a PostgreSQL session advisory lock (on a small pool of its own,
+// so waiters never starve holders of connections; a crashed holder's
+// session ends and frees it), or for SQLite an in-process lock shared by
+// every Store opened on the same file.
+//
+// Vault rows are sealed by their writer; by convention the associated data
+// is the row key, so that key rotation (identity's ReencryptAll) can re-seal
+// every row with ListVault and SwapVault without knowing what it holds.
 //
 // Tests: package storetest holds the conformance suite (RunTests) and
 // helpers that hand other packages' tests a fresh store (NewSQLite,

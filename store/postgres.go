@@ -30,7 +30,12 @@ func openPostgres(ctx context.Context, dsn string) (Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &sqlStore{read: db, write: db, now: time.Now}, nil
+	locks, err := newPGLocker(dsn)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &sqlStore{read: db, write: db, locks: locks, now: time.Now}, nil
 }
 
 // pgMigrationLock serialises migrations across replicas that start together

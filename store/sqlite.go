@@ -80,7 +80,7 @@ func openSQLite(ctx context.Context, rest string) (Store, error) {
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
 	reader.SetConnMaxIdleTime(5 * time.Minute)
-	return &sqlStore{read: reader, write: writer, now: time.Now}, nil
+	return &sqlStore{read: reader, write: writer, locks: sqliteLocker{scope: abs}, now: time.Now}, nil
 }
 
 // openSQLiteMemory opens a private in-memory database. Every connection to
@@ -102,7 +102,8 @@ func openSQLiteMemory(ctx context.Context) (Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &sqlStore{read: db, write: db, now: time.Now}, nil
+	// Every memory store is a database of its own: a unique lock scope.
+	return &sqlStore{read: db, write: db, locks: sqliteLocker{scope: fmt.Sprintf("memory:%p", db)}, now: time.Now}, nil
 }
 
 func checkJournalMode(ctx context.Context, db *sql.DB, want string) error {

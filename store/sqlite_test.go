@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/store"
+	"github.com/onbehalf/onbehalf/store/storetest"
 )
 
 func mustOpen(t *testing.T, dsn string) store.Store {
@@ -160,4 +161,28 @@ func TestOpenPostgresFailureHidesPassword(t *testing.T) {
 			t.Errorf("error %q repeats the password", err)
 		}
 	}
+}
+
+// Two Stores on one SQLite file (one process) share their locks, so the
+// broker's cross-replica exclusion holds for them too.
+func TestSQLiteTwoStoresOnOneFileShareLocks(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "onbehalf.db")
+	storetest.RunLockExclusion(t, []store.Store{mustOpen(t, dsn), mustOpen(t, dsn)})
+}
+
+// Two memory stores are two databases: their locks are independent.
+func TestSQLiteMemoryStoresHaveOwnLocks(t *testing.T) {
+	a, b := mustOpen(t, "sqlite::memory:"), mustOpen(t, "sqlite::memory:")
+	unlock, err := a.Lock(context.Background(), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	u, err := b.Lock(ctx, "k")
+	if err != nil {
+		t.Fatalf("second memory store's Lock(k) while the first holds k: %v", err)
+	}
+	u()
 }

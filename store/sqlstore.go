@@ -16,6 +16,9 @@ import (
 type sqlStore struct {
 	read  *sql.DB // queries; for SQLite files a pool of read-only connections
 	write *sql.DB // statements that change rows; for SQLite one connection
+	// locks serves Lock: advisory locks on PostgreSQL, an in-process
+	// registry on SQLite.
+	locks locker
 	// Now fills times the caller left zero.
 	now func() time.Time
 }
@@ -28,10 +31,22 @@ var _ Store = (*sqlStore)(nil)
 const updateAttempts = 32
 
 func (s *sqlStore) Close() error {
-	if s.read == s.write {
-		return s.write.Close()
+	var errs []error
+	if s.locks != nil {
+		errs = append(errs, s.locks.close())
 	}
-	return errors.Join(s.read.Close(), s.write.Close())
+	if s.read != s.write {
+		errs = append(errs, s.read.Close())
+	}
+	errs = append(errs, s.write.Close())
+	return errors.Join(errs...)
+}
+
+func (s *sqlStore) Lock(ctx context.Context, name string) (func(), error) {
+	if s.locks == nil {
+		return nil, errors.New("store: lock: not supported by this store")
+	}
+	return s.locks.lock(ctx, name)
 }
 
 // nonNil keeps NOT NULL byte columns non-NULL: drivers send a nil slice as NULL.
@@ -83,6 +98,49 @@ func (s *sqlStore) DeleteVault(ctx context.Context, key string) error {
 	return nil
 }
 
+func (s *sqlStore) ListVault(ctx context.Context, after string, limit int) ([]VaultEntry, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT key, ciphertext, expires_at, updated_at FROM vault
+		WHERE key > $1 ORDER BY key LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list vault: %w", err)
+	}
+	defer rows.Close()
+	var out []VaultEntry
+	for rows.Next() {
+		var e VaultEntry
+		if err := rows.Scan(&e.Key, &e.Ciphertext, timeDest{&e.ExpiresAt}, timeDest{&e.UpdatedAt}); err != nil {
+			return nil, fmt.Errorf("store: list vault: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list vault: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) SwapVault(ctx context.Context, e VaultEntry, old []byte) (bool, error) {
+	if e.UpdatedAt.IsZero() {
+		e.UpdatedAt = s.now()
+	}
+	res, err := s.write.ExecContext(ctx, `
+		UPDATE vault SET ciphertext = $1, expires_at = $2, updated_at = $3
+		WHERE key = $4 AND ciphertext = $5`,
+		nonNil(e.Ciphertext), dbTime(e.ExpiresAt), dbTime(e.UpdatedAt), e.Key, nonNil(old))
+	if err != nil {
+		return false, fmt.Errorf("store: swap vault: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: swap vault: %w", err)
+	}
+	return n == 1, nil
+}
+
 const auditColumns = `id, time, action, workload, user_id, provider, flow, outcome, detail, request_id, session_id`
 
 func (s *sqlStore) AppendAudit(ctx context.Context, ev AuditEvent) (int64, error) {
@@ -120,11 +178,23 @@ func (s *sqlStore) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, 
 	if f.User != "" {
 		add("user_id = ?", f.User)
 	}
+	if f.Provider != "" {
+		add("provider = ?", f.Provider)
+	}
+	if f.Flow != "" {
+		add("flow = ?", f.Flow)
+	}
 	if f.Outcome != "" {
 		add("outcome = ?", f.Outcome)
 	}
 	if !f.Since.IsZero() {
 		add("time >= ?", dbTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("time < ?", dbTime(f.Until))
+	}
+	if f.BeforeID > 0 {
+		add("id < ?", f.BeforeID)
 	}
 	limit := f.Limit
 	if limit <= 0 {

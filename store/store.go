@@ -38,14 +38,40 @@ type AuditEvent struct {
 	SessionID string
 }
 
-// AuditFilter selects audit events; zero fields match everything.
+// AuditFilter selects audit events; zero fields match everything. String
+// fields match exactly.
 type AuditFilter struct {
 	Action   string
 	Workload string
 	User     string
+	Provider string
+	Flow     string
 	Outcome  string
-	Since    time.Time
+	Since    time.Time // events at or after Since
+	Until    time.Time // events strictly before Until
+	// BeforeID pages backwards: only events with an ID below it (pass the
+	// last ID of the previous page). 0 means no bound.
+	BeforeID int64
 	Limit    int // 0 means 100
+}
+
+// Resource is one control-plane record of the identity broker: a credential
+// provider, a workload identity, a pending OAuth2 authorization session. The
+// store keys it by (Kind, Name) and does not interpret Data or Secret.
+type Resource struct {
+	Kind string // e.g. "oauth2credentialprovider"
+	Name string
+	// Data is the caller's non-secret document (JSON).
+	Data []byte
+	// Secret is sealed by the keyring (client secret, API key, code
+	// verifier); empty when there is none.
+	Secret    []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// ExpiresAt is when the record stops mattering (a pending authorization
+	// session); zero means never. The store returns expired records like any
+	// other; DeleteExpiredResources removes them.
+	ExpiresAt time.Time
 }
 
 // Session binds a runtime session id to the user who opened it.
@@ -68,6 +94,39 @@ type Store interface {
 	PutVault(ctx context.Context, e VaultEntry) error
 	// DeleteVault removes the entry; deleting a missing key is not an error.
 	DeleteVault(ctx context.Context, key string) error
+	// ListVault returns up to limit entries whose Key sorts after after
+	// (byte order), in Key order; for walking the whole vault (key rotation).
+	ListVault(ctx context.Context, after string, limit int) ([]VaultEntry, error)
+	// SwapVault replaces the entry for e.Key only if its ciphertext is still
+	// old, reporting whether it did; a missing entry is not replaced.
+	SwapVault(ctx context.Context, e VaultEntry, old []byte) (bool, error)
+
+	// CreateResource stores r; ErrAlreadyExists if (r.Kind, r.Name) is
+	// taken. Zero CreatedAt and UpdatedAt are filled with the current time.
+	CreateResource(ctx context.Context, r Resource) error
+	// GetResource returns the record or ErrNotFound.
+	GetResource(ctx context.Context, kind, name string) (Resource, error)
+	// ListResources returns up to limit records of kind whose Name sorts
+	// after after (byte order), in Name order. limit <= 0 means 100.
+	ListResources(ctx context.Context, kind, after string, limit int) ([]Resource, error)
+	// UpdateResource applies fn to the current record atomically
+	// (compare-and-swap, retried; fn must be free of side effects);
+	// ErrNotFound if missing. fn must not change Kind or Name.
+	UpdateResource(ctx context.Context, kind, name string, fn func(Resource) (Resource, error)) error
+	// DeleteResource removes the record; ErrNotFound if it is missing.
+	DeleteResource(ctx context.Context, kind, name string) error
+	// DeleteExpiredResources removes the records of kind whose non-zero
+	// ExpiresAt is before before, returning how many.
+	DeleteExpiredResources(ctx context.Context, kind string, before time.Time) (int64, error)
+
+	// Lock takes the named lock, waiting until it is free or ctx ends, and
+	// returns the function that releases it (safe to call more than once).
+	// Every Store on the same database shares the lock: on PostgreSQL it
+	// is a session advisory lock, so replicas on one database exclude each
+	// other; on SQLite an in-process lock shared by every Store of the same
+	// file (one process owns a SQLite file). A lock is released when its
+	// holder's connection ends, so a crashed replica never keeps it.
+	Lock(ctx context.Context, name string) (unlock func(), err error)
 
 	// AppendAudit stores ev and returns its ID.
 	AppendAudit(ctx context.Context, ev AuditEvent) (int64, error)

@@ -29,3 +29,19 @@ func TestPostgresConformance(t *testing.T) {
 	storetest.SkipWithoutPostgres(t)
 	storetest.RunTests(t, func(t *testing.T) store.Store { return storetest.NewPostgres(t) })
 }
+
+// TestPostgresReplicasShareLocks: three Stores on one schema (three broker
+// replicas) exclude each other through advisory locks.
+func TestPostgresReplicasShareLocks(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	var stores []store.Store
+	for range 3 {
+		s, err := store.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores = append(stores, s)
+	}
+	storetest.RunLockExclusion(t, stores)
+}

@@ -77,8 +77,8 @@ func testListAuditFields(t *testing.T, s store.Store) {
 
 func testListAuditFilters(t *testing.T, s store.Store) {
 	evs := []store.AuditEvent{
-		{Time: base.Add(1 * time.Second), Action: "exchange", Workload: "w1", User: "iss|jane", Outcome: "ok", Detail: "e1"},
-		{Time: base.Add(2 * time.Second), Action: "exchange", Workload: "w2", User: "iss|bob", Outcome: "invalid_grant", Detail: "e2"},
+		{Time: base.Add(1 * time.Second), Action: "exchange", Workload: "w1", User: "iss|jane", Provider: "P1", Flow: "ON_BEHALF_OF_TOKEN_EXCHANGE", Outcome: "ok", Detail: "e1"},
+		{Time: base.Add(2 * time.Second), Action: "exchange", Workload: "w2", User: "iss|bob", Provider: "P2", Flow: "M2M", Outcome: "invalid_grant", Detail: "e2"},
 		{Time: base.Add(3 * time.Second), Action: "wat", Workload: "w1", User: "iss|jane", Outcome: "invalid_grant", Detail: "e3"},
 		{Time: base.Add(4 * time.Second), Action: "wat", Workload: "w1", User: "", Outcome: "ok", Detail: "e4"},
 	}
@@ -97,12 +97,35 @@ func testListAuditFilters(t *testing.T, s store.Store) {
 		{"outcome", store.AuditFilter{Outcome: "invalid_grant"}, []string{"e3", "e2"}},
 		{"since inclusive", store.AuditFilter{Since: base.Add(3 * time.Second)}, []string{"e4", "e3"}},
 		{"since in another zone", store.AuditFilter{Since: base.Add(2500 * time.Millisecond).In(time.FixedZone("UTC-8", -8*3600))}, []string{"e4", "e3"}},
+		{"provider", store.AuditFilter{Provider: "P2"}, []string{"e2"}},
+		{"flow", store.AuditFilter{Flow: "ON_BEHALF_OF_TOKEN_EXCHANGE"}, []string{"e1"}},
+		{"until exclusive", store.AuditFilter{Until: base.Add(3 * time.Second)}, []string{"e2", "e1"}},
+		{"time range", store.AuditFilter{Since: base.Add(2 * time.Second), Until: base.Add(4 * time.Second)}, []string{"e3", "e2"}},
 		{"combined", store.AuditFilter{Workload: "w1", Outcome: "ok", Since: base.Add(time.Second)}, []string{"e4", "e1"}},
 		{"combined with limit", store.AuditFilter{Workload: "w1", Limit: 2}, []string{"e4", "e3"}},
 		{"no match", store.AuditFilter{Action: "exchange", User: "nobody"}, []string{}},
 	}
 	for _, c := range cases {
 		checkDetails(t, c.name, listAudit(t, s, c.f), c.want...)
+	}
+}
+
+func testListAuditPagesByID(t *testing.T, s store.Store) {
+	for i := range 7 {
+		appendAudit(t, s, store.AuditEvent{Time: base.Add(time.Duration(i) * time.Second), Action: "page", Detail: fmt.Sprint(i)})
+	}
+	var got []string
+	var before int64
+	for range 10 {
+		page := listAudit(t, s, store.AuditFilter{Action: "page", BeforeID: before, Limit: 3})
+		got = append(got, details(page)...)
+		if len(page) < 3 {
+			break
+		}
+		before = page[len(page)-1].ID
+	}
+	if diff := cmp.Diff([]string{"6", "5", "4", "3", "2", "1", "0"}, got); diff != "" {
+		t.Errorf("pages by BeforeID (-want +got):\n%s", diff)
 	}
 }
 

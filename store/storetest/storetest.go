@@ -36,6 +36,22 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpdateSessionRefusesIDChange", testUpdateSessionIDChange},
 		{"UpdateSessionConcurrentUpdatersAllApply", testUpdateSessionConcurrent},
 		{"ConcurrentWritersAllSucceed", testConcurrentWriters},
+		{"ListAuditPagesByBeforeID", testListAuditPagesByID},
+		{"ListVaultPagesInKeyOrder", testListVaultPages},
+		{"SwapVaultReplacesOnlyTheExpectedCiphertext", testSwapVault},
+		{"CreateGetResource", testCreateGetResource},
+		{"ResourceMissingIsErrNotFound", testResourceMissing},
+		{"CreateResourceDuplicateIsErrAlreadyExists", testCreateResourceDuplicate},
+		{"CreateResourceFillsZeroTimes", testCreateResourceFillsTimes},
+		{"ListResourcesPagesInByteOrder", testListResourcesPages},
+		{"UpdateResourceAppliesFn", testUpdateResource},
+		{"UpdateResourceRefusesRenameAndKeepsRowOnFnError", testUpdateResourceRefusesRename},
+		{"UpdateResourceConcurrentUpdatersAllApply", testUpdateResourceConcurrent},
+		{"DeleteResourceFreesTheName", testDeleteResource},
+		{"DeleteExpiredResourcesRemovesOnlyExpired", testDeleteExpiredResources},
+		{"LockExcludesConcurrentHolders", testLockExcludes},
+		{"LockNamesAreIndependent", testLockNamesAreIndependent},
+		{"LockHonoursContextAndReleases", testLockHonoursContext},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -141,5 +142,66 @@ func testTimesUTC(t *testing.T, s store.Store) {
 	checkTime(t, "UpdatedAt", got.UpdatedAt, in.Add(-time.Microsecond))
 	if got.ExpiresAt.Nanosecond() != 999_999_000 {
 		t.Errorf("ExpiresAt nanoseconds = %d, want 999999000 (microsecond precision)", got.ExpiresAt.Nanosecond())
+	}
+}
+
+func testListVaultPages(t *testing.T, s store.Store) {
+	keys := []string{"c3", "a1", "b2", "e5", "d4"}
+	for _, k := range keys {
+		putVault(t, s, store.VaultEntry{Key: k, Ciphertext: []byte("sealed-" + k), ExpiresAt: base, UpdatedAt: base})
+	}
+	var got []string
+	after := ""
+	for range 10 {
+		page, err := s.ListVault(context.Background(), after, 2)
+		if err != nil {
+			t.Fatalf("ListVault: %v", err)
+		}
+		for _, e := range page {
+			got = append(got, e.Key)
+			if string(e.Ciphertext) != "sealed-"+e.Key {
+				t.Errorf("%s: ciphertext %q", e.Key, e.Ciphertext)
+			}
+			checkTime(t, "ExpiresAt", e.ExpiresAt, base)
+		}
+		if len(page) < 2 {
+			break
+		}
+		after = page[len(page)-1].Key
+	}
+	want := []string{"a1", "b2", "c3", "d4", "e5"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("keys = %v, want %v", got, want)
+	}
+}
+
+func testSwapVault(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	putVault(t, s, store.VaultEntry{Key: "k", Ciphertext: []byte("v1"), ExpiresAt: base, UpdatedAt: base})
+	later := base.Add(time.Hour)
+	ok, err := s.SwapVault(ctx, store.VaultEntry{Key: "k", Ciphertext: []byte("v2"), ExpiresAt: later, UpdatedAt: later}, []byte("v1"))
+	if err != nil || !ok {
+		t.Fatalf("SwapVault(v1→v2) = %t, %v; want true", ok, err)
+	}
+	got := getVault(t, s, "k")
+	if string(got.Ciphertext) != "v2" {
+		t.Errorf("after swap ciphertext = %q, want v2", got.Ciphertext)
+	}
+	checkTime(t, "ExpiresAt", got.ExpiresAt, later)
+	// A stale swap (someone wrote v2 since we read v1) changes nothing.
+	ok, err = s.SwapVault(ctx, store.VaultEntry{Key: "k", Ciphertext: []byte("v3"), ExpiresAt: later, UpdatedAt: later}, []byte("v1"))
+	if err != nil || ok {
+		t.Fatalf("stale SwapVault = %t, %v; want false", ok, err)
+	}
+	if got := getVault(t, s, "k"); string(got.Ciphertext) != "v2" {
+		t.Errorf("stale swap wrote %q", got.Ciphertext)
+	}
+	// A missing row is not created.
+	ok, err = s.SwapVault(ctx, store.VaultEntry{Key: "missing", Ciphertext: []byte("x"), ExpiresAt: later}, []byte("x"))
+	if err != nil || ok {
+		t.Fatalf("SwapVault(missing) = %t, %v; want false", ok, err)
+	}
+	if _, err := s.GetVault(ctx, "missing"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SwapVault created a row: err = %v", err)
 	}
 }
