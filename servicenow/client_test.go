@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -375,40 +374,7 @@ func TestBasicAuthSignsRequestsInsteadOfTokens(t *testing.T) {
 	}
 }
 
-func TestRetriesReadsOn429AfterRetryAfter(t *testing.T) {
-	f, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if n == 0 {
-			reply(w, 429, `{"error":{"message":"Rate limit exceeded","detail":""},"status":"failure"}`, "Retry-After", "2")
-			return
-		}
-		reply(w, 200, `{"result":[{"number":"INC0012345"}]}`, "X-Total-Count", "1")
-	})
-	recs, _, err := c.List(context.Background(), "incident", ListOptions{})
-	if err != nil || len(recs) != 1 {
-		t.Fatalf("List = %v, %v; want one row after a retry", recs, err)
-	}
-	if d := cmp.Diff([]time.Duration{2 * time.Second}, f.sleeps); d != "" {
-		t.Errorf("waits (-want +got):\n%s", d)
-	}
-	if n := len(f.requests()); n != 2 {
-		t.Errorf("made %d requests, want 2", n)
-	}
-}
-
-func TestRetriesAreBounded(t *testing.T) {
-	f, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		reply(w, 503, `{"error":{"message":"Service Unavailable"},"status":"failure"}`)
-	})
-	_, _, err := c.List(context.Background(), "incident", ListOptions{})
-	if !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("err = %v, want ErrUnavailable", err)
-	}
-	if n := len(f.requests()); n != 1+DefaultMaxRetries {
-		t.Errorf("made %d requests, want %d", n, 1+DefaultMaxRetries)
-	}
-}
-
-func TestDoesNotWaitOutLongRetryAfterNorRetryWrites(t *testing.T) {
+func TestLongRetryAfterIsNotWaitedOutForReadsOrWrites(t *testing.T) {
 	f, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		reply(w, 429, `{"error":{"message":"Rate limit exceeded"},"status":"failure"}`, "Retry-After", "3600")
 	})
