@@ -97,7 +97,7 @@ func (s *Server) findUser(ctx context.Context, fieldName, value string) (userRow
 		return userRow{}, fmt.Errorf("servicenow: sys_user has no field %q", fieldName)
 	}
 	b := &sqlBuilder{}
-	rows, err := s.db.QueryContext(ctx, "SELECT sys_id, user_name, COALESCE(user_password, '') FROM sys_user WHERE "+
+	rows, err := s.rdb.QueryContext(ctx, "SELECT sys_id, user_name, COALESCE(user_password, '') FROM sys_user WHERE "+
 		quoteIdent(f.Name)+" = "+b.bind(value)+" AND active = 1 AND COALESCE(locked_out, 0) = 0 LIMIT 2", b.args...)
 	if err != nil {
 		return userRow{}, fmt.Errorf("servicenow: find user: %w", err)
@@ -122,7 +122,7 @@ func (s *Server) findUser(ctx context.Context, fieldName, value string) (userRow
 }
 
 func (s *Server) principalFor(ctx context.Context, u userRow, method string) (*principal, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.name FROM sys_user_has_role AS h JOIN sys_user_role AS r ON r.sys_id = h.role WHERE h."user" = ?1`, u.sysID)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT r.name FROM sys_user_has_role AS h JOIN sys_user_role AS r ON r.sys_id = h.role WHERE h."user" = ?1`, u.sysID)
 	if err != nil {
 		return nil, fmt.Errorf("servicenow: roles: %w", err)
 	}
@@ -135,5 +135,21 @@ func (s *Server) principalFor(ctx context.Context, u userRow, method string) (*p
 		}
 		p.Roles[name] = true
 	}
-	return p, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("servicenow: roles: %w", err)
+	}
+	rows.Close()
+	groups, err := s.rdb.QueryContext(ctx, `SELECT "group" FROM sys_user_grmember WHERE "user" = ?1 AND "group" IS NOT NULL ORDER BY rowid`, u.sysID)
+	if err != nil {
+		return nil, fmt.Errorf("servicenow: groups: %w", err)
+	}
+	defer groups.Close()
+	for groups.Next() {
+		var id string
+		if err := groups.Scan(&id); err != nil {
+			return nil, fmt.Errorf("servicenow: groups: %w", err)
+		}
+		p.Groups = append(p.Groups, id)
+	}
+	return p, groups.Err()
 }

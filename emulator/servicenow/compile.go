@@ -83,6 +83,7 @@ func (e queryEnv) where(b *sqlBuilder, t *table, alias string, q *encodedQuery) 
 // pages stable.
 func (e queryEnv) orderBy(b *sqlBuilder, t *table, alias string, q *encodedQuery) string {
 	var terms []string
+	tie := alias + ".rowid"
 	for _, o := range q.orderBy {
 		path := o.path
 		for i := 0; i < maxDotWalk && path[len(path)-1].Type == typeReference; i++ {
@@ -90,12 +91,16 @@ func (e queryEnv) orderBy(b *sqlBuilder, t *table, alias string, q *encodedQuery
 			path = append(path[:len(path):len(path)], target.field(target.Display))
 		}
 		expr := e.pathExpr(b, t, alias, path)
+		tie = alias + ".rowid"
 		if o.desc {
 			expr += " DESC"
+			tie += " DESC"
 		}
 		terms = append(terms, expr)
 	}
-	terms = append(terms, alias+".rowid")
+	// The tie-breaker runs the way the last sort term does, so an index on
+	// (filter columns..., sort column) serves the whole ORDER BY.
+	terms = append(terms, tie)
 	return strings.Join(terms, ", ")
 }
 
@@ -104,6 +109,11 @@ func (e queryEnv) orderBy(b *sqlBuilder, t *table, alias string, q *encodedQuery
 // a condition on a record the caller cannot read sees NULL.
 func (e queryEnv) pathExpr(b *sqlBuilder, t *table, alias string, path []*field) string {
 	f := path[0]
+	if f.Type == typeJournal {
+		// A journal reads as its entries joined by newlines.
+		return "(SELECT group_concat(j.value, char(10)) FROM sys_journal_field AS j WHERE j.element_id = " +
+			alias + ".sys_id AND j.element = " + b.bind(f.Name) + ")"
+	}
 	col := alias + "." + quoteIdent(f.Name)
 	if len(path) == 1 {
 		return col
@@ -114,6 +124,21 @@ func (e queryEnv) pathExpr(b *sqlBuilder, t *table, alias string, path []*field)
 	visible := e.deeper().readCondition(b, target, a)
 	return "(SELECT " + inner + " FROM " + quoteIdent(target.Name) + " AS " + a +
 		" WHERE " + a + ".sys_id = " + col + " AND " + visible + ")"
+}
+
+// Dynamic filter options (sys_filter_option_dynamic) every instance ships.
+const (
+	dynamicMe       = "90d1921e5f510100a9ad2572f2b477fe" // "Me"
+	dynamicMyGroups = "d6435e965f510100a9ad2572f2b47744" // "One of My Groups"
+)
+
+// isMyGroups reports whether v is the script that lists the caller's groups.
+func isMyGroups(v string) bool {
+	switch v {
+	case "javascript:gs.getUser().getMyGroups()", "javascript:getMyGroups()":
+		return true
+	}
+	return false
 }
 
 var dateGenerateRE = regexp.MustCompile(`^javascript:gs\.dateGenerate\('(\d{4}-\d{2}-\d{2})',\s*'(\d{2}:\d{2}:\d{2}|start|end)'\)$`)
@@ -141,6 +166,14 @@ func (e queryEnv) resolveValue(v string) string {
 		return m[1] + " " + m[2]
 	}
 	return v
+}
+
+// myGroups are the caller's group sys_ids.
+func (e queryEnv) myGroups() []string {
+	if e.user == nil {
+		return nil
+	}
+	return e.user.Groups
 }
 
 // typed converts a query value to what the column stores, so that numbers
@@ -184,6 +217,9 @@ func (e queryEnv) condition(b *sqlBuilder, t *table, alias string, c condition) 
 	empty := "(" + x + " IS NULL OR " + x + " = '')"
 	switch c.op {
 	case "=":
+		if isMyGroups(v) {
+			return e.condition(b, t, alias, condition{path: c.path, op: "IN", value: v})
+		}
 		if v == "" {
 			return empty
 		}
@@ -204,15 +240,36 @@ func (e queryEnv) condition(b *sqlBuilder, t *table, alias string, c condition) 
 	case "ENDSWITH":
 		return x + " LIKE " + b.bind("%"+likeEscape(v)) + ` ESCAPE '\'`
 	case "IN", "NOT IN":
+		items := strings.Split(v, ",")
+		if isMyGroups(v) {
+			items = e.myGroups()
+		}
 		var marks []string
-		for _, item := range strings.Split(v, ",") {
+		for _, item := range items {
 			marks = append(marks, b.bind(typed(f, e.resolveValue(item))))
+		}
+		if len(marks) == 0 {
+			if c.op == "IN" {
+				return "0"
+			}
+			return "NOT " + empty
 		}
 		op := " IN ("
 		if c.op == "NOT IN" {
 			op = " NOT IN ("
 		}
 		return x + op + strings.Join(marks, ", ") + ")"
+	case "DYNAMIC":
+		switch c.value {
+		case dynamicMe:
+			if e.user == nil {
+				return "0"
+			}
+			return x + " = " + b.bind(e.user.SysID)
+		case dynamicMyGroups:
+			return e.condition(b, t, alias, condition{path: c.path, op: "IN", value: "javascript:getMyGroups()"})
+		}
+		return "0"
 	case "ISEMPTY":
 		return empty
 	case "ISNOTEMPTY":

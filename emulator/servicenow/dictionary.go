@@ -20,6 +20,7 @@ const (
 	typeDateTime                           // glide_date_time, UTC "YYYY-MM-DD HH:MM:SS"
 	typeSysID                              // GUID, 32 lowercase hex
 	typePassword                           // password2: stored hashed, never rendered, queried or written through the API
+	typeJournal                            // journal_input: no column; entries live in sys_journal_field
 )
 
 func (t fieldType) String() string {
@@ -42,6 +43,8 @@ func (t fieldType) String() string {
 		return "GUID"
 	case typePassword:
 		return "password2"
+	case typeJournal:
+		return "journal_input"
 	}
 	return fmt.Sprintf("fieldType(%d)", int(t))
 }
@@ -57,6 +60,13 @@ type choice struct {
 	Label string
 }
 
+// Dictionary default values that are scripts on a real instance; they are
+// evaluated when a record is inserted.
+const (
+	defaultNow  = "javascript:gs.nowDateTime()"
+	defaultUser = "javascript:gs.getUserID()"
+)
+
 // field is one column of a table.
 type field struct {
 	Name      string
@@ -64,11 +74,18 @@ type field struct {
 	Type      fieldType
 	Reference string   // target table, for typeReference
 	Choices   []choice // for typeChoice and typeIntegerChoice
-	ReadOnly  bool     // system-maintained (sys_*); ignored in PATCH bodies
+	ReadOnly  bool     // system-maintained (sys_*); ignored in write bodies
+	// Default is the value an insert gets when the body does not set the
+	// field: a literal, defaultNow or defaultUser.
+	Default string
 }
 
 // hidden fields never leave the instance through the Table API.
 func (f *field) hidden() bool { return f.Type == typePassword }
+
+// stored reports whether the field is a column of its table (journal fields
+// are not: their entries are rows of sys_journal_field).
+func (f *field) stored() bool { return f.Type != typeJournal }
 
 // choiceLabel returns the label of value, or value itself when it is not in
 // the list (ServiceNow shows unknown choice values as they are).
@@ -81,11 +98,26 @@ func (f *field) choiceLabel(value string) string {
 	return value
 }
 
+// choiceValue returns the value whose label is label (input display values).
+func (f *field) choiceValue(label string) (string, bool) {
+	for _, c := range f.Choices {
+		if c.Label == label {
+			return c.Value, true
+		}
+	}
+	return "", false
+}
+
 // table is one table of the dictionary.
 type table struct {
 	Name    string
 	Display string // the field whose value is the record's display value
-	Fields  []*field
+	// NumberPrefix makes "number" auto-numbered (INC0010001, ...).
+	NumberPrefix string
+	Fields       []*field
+	// Indexes are extra composite indexes (column lists). Every reference
+	// field and "number" get a single-column index automatically.
+	Indexes [][]string
 
 	byName map[string]*field
 }
@@ -151,8 +183,20 @@ func newDictionary(tables ...*table) (*dictionary, error) {
 		if t.Display == "" {
 			t.Display = "sys_id"
 		}
-		if t.byName[t.Display] == nil {
+		if df := t.byName[t.Display]; df == nil || !df.stored() {
 			return nil, fmt.Errorf("servicenow: dictionary: %s: display field %q missing", t.Name, t.Display)
+		}
+		if t.NumberPrefix != "" {
+			if f := t.byName["number"]; f == nil || f.Type != typeString || !regexp.MustCompile(`^[A-Z]+$`).MatchString(t.NumberPrefix) {
+				return nil, fmt.Errorf("servicenow: dictionary: %s: number prefix needs an uppercase prefix and a string field \"number\"", t.Name)
+			}
+		}
+		for _, ix := range t.Indexes {
+			for _, c := range ix {
+				if f := t.byName[c]; f == nil || !f.stored() {
+					return nil, fmt.Errorf("servicenow: dictionary: %s: index on unknown column %q", t.Name, c)
+				}
+			}
 		}
 		d.tables[t.Name] = t
 		d.order = append(d.order, t.Name)
@@ -167,92 +211,14 @@ func newDictionary(tables ...*table) (*dictionary, error) {
 			}
 		}
 	}
+	if d.tables["sys_journal_field"] == nil {
+		for _, t := range d.tables {
+			for _, f := range t.Fields {
+				if f.Type == typeJournal {
+					return nil, fmt.Errorf("servicenow: dictionary: %s.%s is a journal field but sys_journal_field is missing", t.Name, f.Name)
+				}
+			}
+		}
+	}
 	return d, nil
-}
-
-// Choice lists shared by incident fields.
-var (
-	priorityChoices = []choice{
-		{"1", "1 - Critical"}, {"2", "2 - High"}, {"3", "3 - Moderate"}, {"4", "4 - Low"}, {"5", "5 - Planning"},
-	}
-	impactChoices = []choice{{"1", "1 - High"}, {"2", "2 - Medium"}, {"3", "3 - Low"}}
-	stateChoices  = []choice{
-		{"1", "New"}, {"2", "In Progress"}, {"3", "On Hold"}, {"6", "Resolved"}, {"7", "Closed"},
-		{"8", "Canceled"}, {"9", "Assigned"},
-	}
-	categoryChoices = []choice{
-		{"inquiry", "Inquiry / Help"}, {"software", "Software"}, {"hardware", "Hardware"},
-		{"network", "Network"}, {"database", "Database"}, {"hr", "HR"}, {"security", "Security"},
-	}
-	closeCodeChoices = []choice{
-		{"Solved (Work Around)", "Solved (Work Around)"}, {"Solved (Permanently)", "Solved (Permanently)"},
-		{"Solved Remotely (Work Around)", "Solved Remotely (Work Around)"},
-		{"Solved Remotely (Permanently)", "Solved Remotely (Permanently)"},
-		{"Not Solved (Not Reproducible)", "Not Solved (Not Reproducible)"},
-		{"Not Solved (Too Costly)", "Not Solved (Too Costly)"},
-		{"Closed/Resolved by Caller", "Closed/Resolved by Caller"},
-	}
-)
-
-// defaultDictionary is the dictionary of the emulated instance. New tables
-// (problem, change_request, sys_user_group, sys_journal_field, ...) are added
-// here; the schema follows on the next start (schema.go adds missing columns).
-func defaultDictionary() (*dictionary, error) {
-	return newDictionary(
-		&table{Name: "sys_user", Display: "name", Fields: []*field{
-			{Name: "user_name", Label: "User ID", Type: typeString},
-			{Name: "first_name", Label: "First name", Type: typeString},
-			{Name: "last_name", Label: "Last name", Type: typeString},
-			{Name: "name", Label: "Name", Type: typeString},
-			{Name: "email", Label: "Email", Type: typeString},
-			{Name: "title", Label: "Title", Type: typeString},
-			{Name: "department", Label: "Department", Type: typeString},
-			{Name: "active", Label: "Active", Type: typeBoolean},
-			{Name: "locked_out", Label: "Locked out", Type: typeBoolean},
-			{Name: "user_password", Label: "Password", Type: typePassword},
-		}},
-		&table{Name: "sys_user_role", Display: "name", Fields: []*field{
-			{Name: "name", Label: "Name", Type: typeString},
-			{Name: "description", Label: "Description", Type: typeString},
-		}},
-		&table{Name: "sys_user_has_role", Display: "role", Fields: []*field{
-			{Name: "user", Label: "User", Type: typeReference, Reference: "sys_user"},
-			{Name: "role", Label: "Role", Type: typeReference, Reference: "sys_user_role"},
-		}},
-		&table{Name: "incident", Display: "number", Fields: []*field{
-			{Name: "number", Label: "Number", Type: typeString},
-			{Name: "short_description", Label: "Short description", Type: typeString},
-			{Name: "description", Label: "Description", Type: typeString},
-			{Name: "priority", Label: "Priority", Type: typeIntegerChoice, Choices: priorityChoices},
-			{Name: "impact", Label: "Impact", Type: typeIntegerChoice, Choices: impactChoices},
-			{Name: "urgency", Label: "Urgency", Type: typeIntegerChoice, Choices: impactChoices},
-			{Name: "state", Label: "State", Type: typeIntegerChoice, Choices: stateChoices},
-			{Name: "category", Label: "Category", Type: typeChoice, Choices: categoryChoices},
-			{Name: "assigned_to", Label: "Assigned to", Type: typeReference, Reference: "sys_user"},
-			{Name: "caller_id", Label: "Caller", Type: typeReference, Reference: "sys_user"},
-			{Name: "opened_by", Label: "Opened by", Type: typeReference, Reference: "sys_user"},
-			{Name: "opened_at", Label: "Opened", Type: typeDateTime},
-			{Name: "active", Label: "Active", Type: typeBoolean},
-			{Name: "close_code", Label: "Resolution code", Type: typeChoice, Choices: closeCodeChoices},
-			{Name: "close_notes", Label: "Resolution notes", Type: typeString},
-		}},
-		&table{Name: "sys_audit", Display: "documentkey", Fields: []*field{
-			{Name: "tablename", Label: "Table name", Type: typeString},
-			{Name: "fieldname", Label: "Field name", Type: typeString},
-			{Name: "documentkey", Label: "Document key", Type: typeString},
-			{Name: "oldvalue", Label: "Old value", Type: typeString},
-			{Name: "newvalue", Label: "New value", Type: typeString},
-			{Name: "user", Label: "User", Type: typeString},
-			{Name: "reason", Label: "Reason", Type: typeString},
-		}},
-		&table{Name: "syslog_transaction", Display: "url", Fields: []*field{
-			{Name: "url", Label: "URL", Type: typeString},
-			{Name: "type", Label: "Type", Type: typeString},
-			{Name: "http_method", Label: "HTTP method", Type: typeString},
-			{Name: "http_status", Label: "HTTP status", Type: typeInteger},
-			{Name: "response_time", Label: "Response time", Type: typeInteger},
-			{Name: "remote_ip", Label: "Remote IP", Type: typeString},
-			{Name: "auth_method", Label: "Authentication", Type: typeString},
-		}},
-	)
 }

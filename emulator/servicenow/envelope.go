@@ -22,6 +22,9 @@ var (
 	errUnauthenticated = apiError{http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information"}
 	errNoRecord        = apiError{http.StatusNotFound, "No Record found", "Record doesn't exist or ACL restricts the record retrieval"}
 	errUpdateDenied    = apiError{http.StatusForbidden, "Operation Failed", "ACL Exception Update Failed due to security constraints"}
+	errInsertDenied    = apiError{http.StatusForbidden, "Operation Failed", "ACL Exception Insert Failed due to security constraints"}
+	errDeleteDeniedEnv = apiError{http.StatusForbidden, "Operation Failed", "ACL Exception Delete Failed due to security constraints"}
+	errQueryACL        = apiError{http.StatusForbidden, "Insufficient rights to query records", "Field(s) present in the query do not have permission to be read"}
 	errBadURI          = apiError{http.StatusBadRequest, "Requested URI does not represent any resource", ""}
 	errBadJSON         = apiError{http.StatusBadRequest, "Exception while reading request", "The payload is not valid JSON."}
 	errMethod          = apiError{http.StatusMethodNotAllowed, "Method not Supported", "The requested method is not supported by this resource"}

@@ -47,6 +47,7 @@ func Example() {
 	//         "display_value": "Jane Smith",
 	//         "link": "http://127.0.0.1:8083/api/now/table/sys_user/7e12ec83433b0b54e47cfa539e4a97fc"
 	//       },
+	//       "assignment_group": "",
 	//       "caller_id": {
 	//         "display_value": "Jane Smith",
 	//         "link": "http://127.0.0.1:8083/api/now/table/sys_user/7e12ec83433b0b54e47cfa539e4a97fc"
@@ -54,6 +55,7 @@ func Example() {
 	//       "category": "Network",
 	//       "close_code": "",
 	//       "close_notes": "",
+	//       "comments": "",
 	//       "description": "VPN drops every few minutes when working from home.",
 	//       "impact": "1 - High",
 	//       "number": "INC0012345",
@@ -65,13 +67,15 @@ func Example() {
 	//       "priority": "2 - High",
 	//       "short_description": "VPN connection dropping",
 	//       "state": "In Progress",
+	//       "subcategory": "",
 	//       "sys_created_by": "jane.smith",
 	//       "sys_created_on": "2025-03-03 08:00:00",
 	//       "sys_id": "a02478ae6819002a2c3d8b2975b23508",
 	//       "sys_mod_count": "0",
 	//       "sys_updated_by": "jane.smith",
 	//       "sys_updated_on": "2025-03-03 08:00:00",
-	//       "urgency": "2 - Medium"
+	//       "urgency": "2 - Medium",
+	//       "work_notes": ""
 	//     }
 	//   ]
 	// }

@@ -137,12 +137,18 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
+	return newTestEnvWith(t, nil)
+}
+
+// newTestEnvWith is newTestEnv with cfg adjusted by tweak before New.
+func newTestEnvWith(t *testing.T, tweak func(*Config)) *testEnv {
+	t.Helper()
 	iss := newTestIssuer(t)
 	e := &testEnv{t: t, iss: iss}
 	var handler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.srv.ServeHTTP(w, r) })
 	e.hs = httptest.NewServer(handler)
 	t.Cleanup(e.hs.Close)
-	srv, err := New(context.Background(), Config{
+	cfg := Config{
 		BaseURL:       e.hs.URL,
 		AdminPassword: testAdminPass,
 		SeedDev:       true,
@@ -154,7 +160,11 @@ func newTestEnv(t *testing.T) *testEnv {
 		HTTPClient: iss.srv.Client(),
 		Now:        func() time.Time { return testNow },
 		Logger:     discardLogger(),
-	})
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	srv, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

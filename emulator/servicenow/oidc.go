@@ -47,6 +47,49 @@ type oidcProvider struct {
 
 	mu   sync.Mutex
 	keys *oidcKeys
+
+	jtis *jtiCache // nil unless cfg.CheckJTI
+}
+
+func newOIDCProvider(cfg OIDCProvider, client *http.Client, bg context.Context, log *slog.Logger) *oidcProvider {
+	p := &oidcProvider{cfg: cfg, client: client, bg: bg, log: log}
+	if cfg.CheckJTI {
+		p.jtis = &jtiCache{seen: map[string]time.Time{}}
+	}
+	return p
+}
+
+// errReplayed is a token whose jti was already accepted.
+var errReplayed = errors.New("servicenow: token replayed (jti already used)")
+
+// errNoJTI is a token without jti (or Entra's uti) under CheckJTI.
+var errNoJTI = errors.New("servicenow: token lacks jti")
+
+// jtiCache remembers accepted token ids until the token expires.
+type jtiCache struct {
+	mu      sync.Mutex
+	seen    map[string]time.Time // jti -> forget after
+	inserts int
+}
+
+// use records jti, or reports that it was seen before. Expired entries are
+// dropped every 256 insertions, so the map holds only live tokens.
+func (c *jtiCache) use(jti string, until, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if exp, ok := c.seen[jti]; ok && now.Before(exp) {
+		return false
+	}
+	c.seen[jti] = until
+	c.inserts++
+	if c.inserts%256 == 0 {
+		for k, exp := range c.seen {
+			if !now.Before(exp) {
+				delete(c.seen, k)
+			}
+		}
+	}
+	return true
 }
 
 type oidcKeys struct {
@@ -175,7 +218,32 @@ func (s *Server) verifyBearer(ctx context.Context, token string) (bearerIdentity
 		if v == "" {
 			return bearerIdentity{}, fmt.Errorf("%w: %w", errBadCredentials, errNoClaim)
 		}
+		if p.jtis != nil {
+			if err := p.checkJTI(claims, s.now()); err != nil {
+				return bearerIdentity{}, fmt.Errorf("%w: %w", errBadCredentials, err)
+			}
+		}
 		return bearerIdentity{provider: &p.cfg, claim: v}, nil
 	}
 	return bearerIdentity{}, fmt.Errorf("%w: %w", errBadCredentials, errNoProvider)
+}
+
+// checkJTI accepts each token id once: "jti", or Entra's "uti" when the
+// token has no jti. The id is remembered until exp plus the clock skew.
+func (p *oidcProvider) checkJTI(claims jwt.MapClaims, now time.Time) error {
+	id, _ := claims["jti"].(string)
+	if id == "" {
+		id, _ = claims["uti"].(string)
+	}
+	if id == "" {
+		return errNoJTI
+	}
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return errNoJTI
+	}
+	if !p.jtis.use(id, exp.Add(p.cfg.ClockSkew), now) {
+		return errReplayed
+	}
+	return nil
 }

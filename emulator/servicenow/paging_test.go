@@ -35,8 +35,50 @@ func TestLinkHeaderMatchesRealCaptureOnFirstPage(t *testing.T) {
 	}
 }
 
-func TestTotalCountAndPagesCountOnlyVisibleRows(t *testing.T) {
+// Like a real instance, the page is cut before read ACLs: jane's first page
+// of two holds INC0012345 only (INC0012350 is HR), X-Total-Count counts all
+// seven incidents assigned to her, and following next yields exactly the
+// five she may read.
+func TestLimitIsAppliedBeforeReadACLs(t *testing.T) {
 	e := newTestEnv(t)
+	jane := e.bearer("jane.smith@company.com")
+	q := incidentsWhere(janeMine + "^ORDERBYnumber")
+	wantPages := [][]string{
+		{"INC0012345"},               // INC0012350 hidden
+		{"INC0012389"},               // INC0012399 hidden
+		{"INC0012401", "INC0012455"}, //
+		{"INC0012478"},               //
+	}
+	var all []string
+	for i, want := range wantPages {
+		path := q + "&sysparm_limit=2&sysparm_offset=" + strconv.Itoa(2*i)
+		got, r := e.list(path, jane)
+		var numbers []string
+		for _, rec := range got {
+			numbers = append(numbers, rec["number"].(string))
+		}
+		wantSame(t, "page "+strconv.Itoa(i), numbers, want)
+		all = append(all, numbers...)
+		if c := r.header.Get("X-Total-Count"); c != "7" {
+			t.Errorf("page %d: X-Total-Count %q, want 7 (rows before ACLs)", i, c)
+		}
+		hasNext := strings.Contains(r.header.Get("Link"), `rel="next"`)
+		if hasNext != (i < len(wantPages)-1) {
+			t.Errorf("page %d: next link present = %v: %s", i, hasNext, r.header.Get("Link"))
+		}
+	}
+	wantSame(t, "all pages", all, janeVisible)
+	// A page can be empty while more readable rows follow.
+	hs := incidentsWhere("assigned_to.user_name=jane.smith^categoryINhr,security^ORnumber=INC0012478^ORDERBYnumber")
+	page, r := e.list(hs+"&sysparm_limit=2", jane)
+	if len(page) != 0 || !strings.Contains(r.header.Get("Link"), `sysparm_offset=2>;rel="next"`) {
+		t.Errorf("first page %v, Link %s: want empty with a next link", page, r.header.Get("Link"))
+	}
+	wantSame(t, "second page", e.numbers(hs+"&sysparm_limit=2&sysparm_offset=2", jane), []string{"INC0012478"})
+}
+
+func TestReadACLBeforeLimitGivesFullPagesAndVisibleCounts(t *testing.T) {
+	e := newTestEnvWith(t, func(c *Config) { c.ReadACLBeforeLimit = true })
 	jane := e.bearer("jane.smith@company.com")
 	path := incidentsWhere(janeMine+"^ORDERBYnumber") + "&sysparm_limit=2&sysparm_offset=4"
 	r := e.get(path, jane)
@@ -80,7 +122,7 @@ func TestEmptyResultV1Is404V2AndUnversionedAre200(t *testing.T) {
 
 func TestBadPagingParamsAre400(t *testing.T) {
 	e := newTestEnv(t)
-	for _, p := range []string{"sysparm_limit=abc", "sysparm_limit=-1", "sysparm_offset=x"} {
+	for _, p := range []string{"sysparm_limit=abc", "sysparm_limit=-1", "sysparm_offset=x", "sysparm_limit=1.5"} {
 		r := e.get("/api/now/table/incident?"+p, e.admin())
 		if r.status != http.StatusBadRequest || r.body["status"] != "failure" {
 			t.Errorf("%s: status %d body %s, want a 400 envelope", p, r.status, r.raw)

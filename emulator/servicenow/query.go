@@ -37,7 +37,7 @@ type orderTerm struct {
 // operators, longest first so that "<=" wins over "<" and "NOT LIKE" over
 // nothing shorter that could match its start.
 var operators = []string{
-	"EMPTYSTRING", "ISNOTEMPTY", "STARTSWITH", "NOT LIKE", "ENDSWITH", "ANYTHING",
+	"EMPTYSTRING", "ISNOTEMPTY", "STARTSWITH", "NOT LIKE", "ENDSWITH", "ANYTHING", "DYNAMIC",
 	"NSAMEAS", "ISEMPTY", "BETWEEN", "NOT IN", "SAMEAS", "LIKE",
 	"!=", "<=", ">=", "IN", "=", "<", ">",
 }

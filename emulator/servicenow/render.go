@@ -32,6 +32,15 @@ type renderOptions struct {
 	baseURL     string
 }
 
+// inClause binds ids as "?1, ?2, ...".
+func inClause(b *sqlBuilder, ids []string) string {
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		marks[i] = b.bind(id)
+	}
+	return strings.Join(marks, ", ")
+}
+
 // displayValues maps sys_id -> display value for the given records of t,
 // following a display field that is itself a reference (sys_user_has_role
 // shows its role's name).
@@ -41,17 +50,13 @@ func (s *Server) displayValues(ctx context.Context, t *table, ids []string, dept
 		return out, nil
 	}
 	b := &sqlBuilder{}
-	marks := make([]string, len(ids))
-	for i, id := range ids {
-		marks[i] = b.bind(id)
-	}
 	df := t.field(t.Display)
-	rows, err := s.db.QueryContext(ctx, "SELECT sys_id, "+quoteIdent(df.Name)+" FROM "+quoteIdent(t.Name)+
-		" WHERE sys_id IN ("+strings.Join(marks, ", ")+")", b.args...)
+	rows, err := s.rdb.QueryContext(ctx, "SELECT sys_id, "+quoteIdent(df.Name)+" FROM "+quoteIdent(t.Name)+
+		" WHERE sys_id IN ("+inClause(b, ids)+")", b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("servicenow: display values of %s: %w", t.Name, err)
 	}
-	recs, err := scanRecords(rows, []*field{t.field("sys_id"), df})
+	recs, err := scanRecords(rows, []column{{key: "sys_id", f: t.field("sys_id")}, {key: df.Name, f: df}})
 	if err != nil {
 		return nil, fmt.Errorf("servicenow: display values of %s: %w", t.Name, err)
 	}
@@ -72,6 +77,55 @@ func (s *Server) displayValues(ctx context.Context, t *table, ids []string, dept
 		for k, v := range out {
 			out[k] = inner[v]
 		}
+	}
+	return out, nil
+}
+
+// journalHistory renders the journals of records as a real instance shows
+// a journal's display value: every entry, newest first, as
+// "<created on> - <user's name> (<field label>)\n<text>\n\n". The result is
+// keyed by sys_id + "/" + field.
+func (s *Server) journalHistory(ctx context.Context, t *table, ids []string, fields []*field) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 || len(fields) == 0 {
+		return out, nil
+	}
+	names := make([]string, len(fields))
+	labels := map[string]string{}
+	for i, f := range fields {
+		names[i] = f.Name
+		labels[f.Name] = f.Label
+	}
+	b := &sqlBuilder{}
+	rows, err := s.rdb.QueryContext(ctx, "SELECT j.element_id, j.element, j.value, j.sys_created_on, COALESCE(u.name, j.sys_created_by)"+
+		" FROM sys_journal_field AS j LEFT JOIN sys_user AS u ON u.user_name = j.sys_created_by"+
+		" WHERE j.element_id IN ("+inClause(b, ids)+") AND j.name = "+b.bind(t.Name)+" AND j.element IN ("+inClause(b, names)+")"+
+		" ORDER BY j.sys_created_on DESC, j.rowid DESC", b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("servicenow: journal of %s: %w", t.Name, err)
+	}
+	defer rows.Close()
+	var entries [][5]string
+	for rows.Next() {
+		var e [5]string
+		var value, who *string
+		if err := rows.Scan(&e[0], &e[1], &value, &e[3], &who); err != nil {
+			return nil, fmt.Errorf("servicenow: journal of %s: %w", t.Name, err)
+		}
+		if value != nil {
+			e[2] = *value
+		}
+		if who != nil {
+			e[4] = *who
+		}
+		entries = append(entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("servicenow: journal of %s: %w", t.Name, err)
+	}
+	for _, e := range entries {
+		key := e[0] + "/" + e[1]
+		out[key] += e[3] + " - " + e[4] + " (" + labels[e[1]] + ")\n" + e[2] + "\n\n"
 	}
 	return out, nil
 }
@@ -97,18 +151,23 @@ func outputFields(t *table, names []string) []*field {
 // render turns records into the Table API's JSON objects.
 func (s *Server) render(ctx context.Context, t *table, recs []record, o renderOptions) ([]map[string]any, error) {
 	fields := outputFields(t, o.fields)
-	// Display values of references, one query per referenced table.
+	// Display values of references, one query per referenced table, and
+	// journal histories, one query for all.
 	refDisplay := map[string]map[string]string{}
-	if o.mode != displayFalse {
+	var history map[string]string
+	if o.mode != displayFalse && len(recs) > 0 {
 		ids := map[string][]string{}
+		var journals []*field
 		for _, f := range fields {
-			if f.Type != typeReference {
-				continue
-			}
-			for _, r := range recs {
-				if v := r[f.Name]; v != "" {
-					ids[f.Reference] = append(ids[f.Reference], v)
+			switch f.Type {
+			case typeReference:
+				for _, r := range recs {
+					if v := r[f.Name]; v != "" {
+						ids[f.Reference] = append(ids[f.Reference], v)
+					}
 				}
+			case typeJournal:
+				journals = append(journals, f)
 			}
 		}
 		for target, list := range ids {
@@ -118,16 +177,46 @@ func (s *Server) render(ctx context.Context, t *table, recs []record, o renderOp
 			}
 			refDisplay[target] = m
 		}
+		if len(journals) > 0 {
+			var err error
+			var recIDs []string
+			for _, r := range recs {
+				recIDs = append(recIDs, r[sysIDField])
+			}
+			if history, err = s.journalHistory(ctx, t, recIDs, journals); err != nil {
+				return nil, err
+			}
+		}
 	}
 	out := make([]map[string]any, 0, len(recs))
 	for _, r := range recs {
 		obj := make(map[string]any, len(fields))
 		for _, f := range fields {
+			if f.Type == typeJournal {
+				display := ""
+				if r[keyDenyPrefix+f.Name] == "" {
+					display = history[r[sysIDField]+"/"+f.Name]
+				}
+				obj[f.Name] = renderJournal(display, o)
+				continue
+			}
 			obj[f.Name] = renderValue(f, r[f.Name], refDisplay[f.Reference], o)
 		}
 		out = append(out, obj)
 	}
 	return out, nil
+}
+
+// renderJournal renders a journal field: "" raw, its history as display
+// value.
+func renderJournal(display string, o renderOptions) any {
+	switch o.mode {
+	case displayTrue:
+		return display
+	case displayAll:
+		return map[string]string{"display_value": display, "value": ""}
+	}
+	return ""
 }
 
 // renderValue renders one field; every leaf is a string.

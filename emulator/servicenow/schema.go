@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 )
 
 // quoteIdent quotes a dictionary identifier for SQL. Only names validated by
@@ -24,6 +25,9 @@ func migrate(ctx context.Context, db *sql.DB, d *dictionary) error {
 	for _, t := range d.list() {
 		cols := ""
 		for _, f := range t.Fields {
+			if !f.stored() {
+				continue
+			}
 			if f.Name == "sys_id" {
 				cols += `"sys_id" TEXT NOT NULL PRIMARY KEY`
 				continue
@@ -38,15 +42,42 @@ func migrate(ctx context.Context, db *sql.DB, d *dictionary) error {
 			return err
 		}
 		for _, f := range t.Fields {
-			if have[f.Name] {
+			if have[f.Name] || !f.stored() {
 				continue
 			}
 			if _, err := db.ExecContext(ctx, "ALTER TABLE "+quoteIdent(t.Name)+" ADD COLUMN "+quoteIdent(f.Name)+" "+columnType(f)); err != nil {
 				return fmt.Errorf("servicenow: add column %s.%s: %w", t.Name, f.Name, err)
 			}
 		}
+		for _, ix := range indexes(t) {
+			name := "ix_" + t.Name + "_" + strings.Join(ix, "_")
+			cols := make([]string, len(ix))
+			for i, c := range ix {
+				cols[i] = quoteIdent(c)
+			}
+			if _, err := db.ExecContext(ctx, "CREATE INDEX IF NOT EXISTS "+quoteIdent(name)+" ON "+quoteIdent(t.Name)+" ("+strings.Join(cols, ", ")+")"); err != nil {
+				return fmt.Errorf("servicenow: create index %s: %w", name, err)
+			}
+		}
 	}
 	return nil
+}
+
+// indexes lists the indexes of t: one per reference field and for "number"
+// (unless a declared index already starts with that column), then the
+// declared composite indexes.
+func indexes(t *table) [][]string {
+	leads := map[string]bool{}
+	for _, ix := range t.Indexes {
+		leads[ix[0]] = true
+	}
+	var out [][]string
+	for _, f := range t.Fields {
+		if (f.Type == typeReference || f.Name == "number") && !leads[f.Name] {
+			out = append(out, []string{f.Name})
+		}
+	}
+	return append(out, t.Indexes...)
 }
 
 func existingColumns(ctx context.Context, db *sql.DB, table string) (map[string]bool, error) {

@@ -20,19 +20,14 @@ func seedID(table, key string) string {
 // seedEpoch anchors seeded timestamps; they never depend on the clock.
 var seedEpoch = time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC)
 
-type seedUser struct {
-	userName, first, last, email string
-	roles                        []string
-}
-
-var adminUser = seedUser{"admin", "System", "Administrator", "admin@company.com", []string{roleAdmin}}
+var adminUser = SeedUser{UserName: "admin", FirstName: "System", LastName: "Administrator", Email: "admin@company.com", Roles: []string{roleAdmin}}
 
 // devUsers are the users of dev-data.md (admin is seeded always).
-var devUsers = []seedUser{
-	{"jane.smith", "Jane", "Smith", "jane.smith@company.com", []string{"itil"}},
-	{"bob.jones", "Bob", "Jones", "bob.jones@company.com", []string{"itil"}},
-	{"hr.partner", "Harriet", "Partner", "hr.partner@company.com", []string{"itil", "sn_hr_core.case_reader"}},
-	{"soc.analyst", "Sam", "Analyst", "soc.analyst@company.com", []string{"itil", "sn_si.analyst"}},
+var devUsers = []SeedUser{
+	{UserName: "jane.smith", FirstName: "Jane", LastName: "Smith", Email: "jane.smith@company.com", Roles: []string{"itil"}},
+	{UserName: "bob.jones", FirstName: "Bob", LastName: "Jones", Email: "bob.jones@company.com", Roles: []string{"itil"}},
+	{UserName: "hr.partner", FirstName: "Harriet", LastName: "Partner", Email: "hr.partner@company.com", Roles: []string{"itil", "sn_hr_core.case_reader"}},
+	{UserName: "soc.analyst", FirstName: "Sam", LastName: "Analyst", Email: "soc.analyst@company.com", Roles: []string{"itil", "sn_si.analyst"}},
 }
 
 var seedRoles = []struct{ name, description string }{
@@ -78,23 +73,56 @@ func impactUrgency(p int) (int, int) {
 	return 3, 3
 }
 
-func (s *Server) seedUser(ctx context.Context, u seedUser, created time.Time) error {
-	at := formatTime(created)
-	userID := seedID("sys_user", u.userName)
-	if err := s.insert(ctx, s.db, "sys_user", "system", map[string]string{
-		"sys_id": userID, "user_name": u.userName, "first_name": u.first, "last_name": u.last,
-		"name": u.first + " " + u.last, "email": u.email, "active": "true", "locked_out": "false",
+// seedUser creates u (once) with its roles and groups, which must exist,
+// and sets its password when it has one (every start: the seed owns it).
+func (s *Server) seedUser(ctx context.Context, q queryer, u SeedUser, at string) error {
+	userID := seedID("sys_user", u.UserName)
+	name := u.Name
+	if name == "" {
+		name = strings.TrimSpace(u.FirstName + " " + u.LastName)
+	}
+	if err := s.insert(ctx, q, "sys_user", "system", map[string]string{
+		"sys_id": userID, "user_name": u.UserName, "first_name": u.FirstName, "last_name": u.LastName,
+		"name": name, "email": u.Email, "title": u.Title, "department": u.Department,
+		"active": strconv.FormatBool(!u.Inactive), "locked_out": "false",
 		"sys_created_on": at, "sys_updated_on": at,
 	}); err != nil {
 		return err
 	}
-	for _, r := range u.roles {
-		if err := s.insert(ctx, s.db, "sys_user_has_role", "system", map[string]string{
-			"sys_id": seedID("sys_user_has_role", u.userName+"/"+r), "user": userID, "role": seedID("sys_user_role", r),
+	for _, r := range u.Roles {
+		if err := s.insert(ctx, q, "sys_user_has_role", "system", map[string]string{
+			"sys_id": seedID("sys_user_has_role", u.UserName+"/"+r), "user": userID, "role": seedID("sys_user_role", r),
 			"sys_created_on": at, "sys_updated_on": at,
 		}); err != nil {
 			return err
 		}
+	}
+	for _, g := range u.Groups {
+		if err := s.insert(ctx, q, "sys_user_grmember", "system", map[string]string{
+			"sys_id": seedID("sys_user_grmember", u.UserName+"/"+g), "user": userID, "group": seedID("sys_user_group", g),
+			"sys_created_on": at, "sys_updated_on": at,
+		}); err != nil {
+			return err
+		}
+	}
+	if u.Password != "" {
+		return s.setPassword(ctx, q, userID, u.Password)
+	}
+	return nil
+}
+
+// setPassword stores password hashed; "" removes it (no Basic auth).
+func (s *Server) setPassword(ctx context.Context, q queryer, userID, password string) error {
+	var hash any
+	if password != "" {
+		h, err := hashPassword(password)
+		if err != nil {
+			return fmt.Errorf("servicenow: hash password: %w", err)
+		}
+		hash = h
+	}
+	if _, err := q.ExecContext(ctx, "UPDATE sys_user SET user_password = ?1 WHERE sys_id = ?2", hash, userID); err != nil {
+		return fmt.Errorf("servicenow: set password: %w", err)
 	}
 	return nil
 }
@@ -111,28 +139,17 @@ func (s *Server) seedAdmin(ctx context.Context, password string) error {
 			return err
 		}
 	}
-	if err := s.seedUser(ctx, adminUser, seedEpoch.AddDate(0, -1, 0)); err != nil {
+	if err := s.seedUser(ctx, s.db, adminUser, at); err != nil {
 		return err
 	}
-	var hash any
-	if password != "" {
-		h, err := hashPassword(password)
-		if err != nil {
-			return fmt.Errorf("servicenow: hash admin password: %w", err)
-		}
-		hash = h
-	}
-	if _, err := s.db.ExecContext(ctx, "UPDATE sys_user SET user_password = ?1 WHERE sys_id = ?2", hash, seedID("sys_user", adminUser.userName)); err != nil {
-		return fmt.Errorf("servicenow: set admin password: %w", err)
-	}
-	return nil
+	return s.setPassword(ctx, s.db, seedID("sys_user", adminUser.UserName), password)
 }
 
 // seedDev creates the users and incidents of dev-data.md. Incidents are
 // opened in number order, ten minutes per number step.
 func (s *Server) seedDev(ctx context.Context) error {
 	for _, u := range devUsers {
-		if err := s.seedUser(ctx, u, seedEpoch.AddDate(0, 0, -14)); err != nil {
+		if err := s.seedUser(ctx, s.db, u, formatTime(seedEpoch.AddDate(0, 0, -14))); err != nil {
 			return err
 		}
 	}

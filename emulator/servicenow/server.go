@@ -7,16 +7,20 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // driver "sqlite"
 )
 
-// Config configures an emulated instance.
+// Config configures an emulated instance. The zero value (plus an admin
+// password) is an instance that behaves like a real one; every departure is
+// a named field.
 type Config struct {
 	// BaseURL is the instance URL ("http://127.0.0.1:8083") used in reference
-	// links and Link headers. "" derives it from each request's Host.
+	// links, Link and Location headers. "" derives it from each request's
+	// Host.
 	BaseURL string
 	// DBPath is the SQLite file; "" is a private in-memory database.
 	DBPath string
@@ -25,8 +29,28 @@ type Config struct {
 	AdminPassword string
 	// SeedDev seeds the users, roles and incidents of dev-data.md.
 	SeedDev bool
+	// Seed is more data to load at start (see LoadSeedFile), after the dev
+	// seed. Loading is idempotent: records keep fixed sys_ids.
+	Seed *Seed
 	// OIDC lists the inbound OIDC providers accepted for Bearer tokens.
 	OIDC []OIDCProvider
+	// ACLs replaces DefaultACLs() when non-nil.
+	ACLs []ACLRule
+	// ReadACLBeforeLimit applies read ACLs before sysparm_limit, so every
+	// page is full and X-Total-Count counts only the rows the caller may
+	// read. The default (false) is what a real instance does: the page is
+	// cut first and ACLs then remove rows from it, so pages can come back
+	// short or empty while visible rows exist further on, and X-Total-Count
+	// counts every row matching the query.
+	ReadACLBeforeLimit bool
+	// InvalidQueryReturnsNoRows is the instance property
+	// glide.invalid_query.returns_no_rows: when true, a query with an
+	// invalid term (unknown field, no operator) returns no rows; when false
+	// (the default, as on a real instance) the invalid term is dropped and
+	// the rest of the query runs.
+	InvalidQueryReturnsNoRows bool
+	// RateLimits are the Table API rate-limit rules (sys_rate_limit_rules).
+	RateLimits []RateLimit
 	// HTTPClient fetches OIDC metadata and JWKS; default http.DefaultClient.
 	HTTPClient *http.Client
 	// Now is the clock; default time.Now.
@@ -45,41 +69,61 @@ type OIDCProvider struct {
 	UserClaim   string        // default "preferred_username"
 	UserField   string        // sys_user field matched, default "email"
 	ClockSkew   time.Duration // default 300s
+	// CheckJTI refuses a token without a "jti" claim, and a token whose jti
+	// was already accepted (until it expires): every call needs a fresh
+	// token.
+	CheckJTI bool
 }
 
 // Server is an emulated ServiceNow instance; it is an http.Handler.
 type Server struct {
 	baseURL string
-	db      *sql.DB
+	db      *sql.DB // the writer (one connection)
+	rdb     *sql.DB // readers; db itself for an in-memory database
 	dict    *dictionary
 	acl     *aclSet
 	oidc    []*oidcProvider
+	limits  *rateLimiter
 	now     func() time.Time
 	log     *slog.Logger
 	cancel  context.CancelFunc
+
+	readACLBeforeLimit        bool
+	invalidQueryReturnsNoRows bool
 }
 
 // New opens (or creates) the instance database, brings its schema up to the
-// dictionary, seeds admin (and the dev data when cfg.SeedDev) and returns the
-// server. Every configuration problem is reported at once.
+// dictionary, seeds admin (and the dev data when cfg.SeedDev, then
+// cfg.Seed) and returns the server. Every configuration problem is reported
+// at once.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	dict, err := defaultDictionary()
 	if err != nil {
 		return nil, err
 	}
-	acl, err := newACLSet(dict, defaultACLs)
+	rules := cfg.ACLs
+	if rules == nil {
+		rules = DefaultACLs()
+	}
+	var errs []error
+	acl, err := newACLSet(dict, rules)
 	if err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	if err := validate(&cfg, dict); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	s := &Server{
-		baseURL: strings.TrimRight(cfg.BaseURL, "/"),
-		dict:    dict,
-		acl:     acl,
-		now:     cfg.Now,
-		log:     cfg.Logger,
+		baseURL:                   strings.TrimRight(cfg.BaseURL, "/"),
+		dict:                      dict,
+		acl:                       acl,
+		now:                       cfg.Now,
+		log:                       cfg.Logger,
+		readACLBeforeLimit:        cfg.ReadACLBeforeLimit,
+		invalidQueryReturnsNoRows: cfg.InvalidQueryReturnsNoRows,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -87,6 +131,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.limits = newRateLimiter(cfg.RateLimits, s.now)
 	client := cfg.HTTPClient
 	if client == nil {
 		client = http.DefaultClient
@@ -94,10 +139,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	for _, p := range cfg.OIDC {
-		s.oidc = append(s.oidc, &oidcProvider{cfg: p, client: client, bg: bg, log: s.log})
+		s.oidc = append(s.oidc, newOIDCProvider(p, client, bg, s.log))
 	}
 
-	s.db, err = openDB(cfg.DBPath)
+	s.db, s.rdb, err = openDB(cfg.DBPath)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -121,7 +166,12 @@ func (s *Server) init(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
-	return nil
+	if cfg.Seed != nil {
+		if err := s.applySeed(ctx, cfg.Seed); err != nil {
+			return err
+		}
+	}
+	return s.syncNumberCounters(ctx, s.db)
 }
 
 // validate applies defaults to cfg and reports every problem at once.
@@ -153,7 +203,7 @@ func validate(cfg *Config, dict *dictionary) error {
 		if p.ClientID == "" {
 			errs = append(errs, fmt.Errorf("servicenow: %s.ClientID is required", where))
 		}
-		if f := users.field(p.UserField); f == nil || f.hidden() {
+		if f := users.field(p.UserField); f == nil || f.hidden() || !f.stored() {
 			errs = append(errs, fmt.Errorf("servicenow: %s.UserField %q is not a sys_user field", where, p.UserField))
 		}
 		if p.ClockSkew < 0 {
@@ -165,34 +215,64 @@ func validate(cfg *Config, dict *dictionary) error {
 			errs = append(errs, fmt.Errorf("servicenow: BaseURL: %w", err))
 		}
 	}
+	for i, rl := range cfg.RateLimits {
+		if rl.RequestsPerHour <= 0 {
+			errs = append(errs, fmt.Errorf("servicenow: RateLimits[%d].RequestsPerHour must be positive", i))
+		}
+		if rl.User != "" && rl.Role != "" {
+			errs = append(errs, fmt.Errorf("servicenow: RateLimits[%d] names both a User and a Role", i))
+		}
+	}
 	return errors.Join(errs...)
 }
 
-func openDB(path string) (*sql.DB, error) {
-	dsn := "file::memory:"
-	if path != "" {
-		dsn = "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+// openDB opens the writer and the readers. A private in-memory database
+// exists per connection, so it has one connection for both. A file gets
+// one writer (SQLite has one anyway; no busy handling needed) and a pool of
+// readers that run beside it in WAL mode.
+func openDB(path string) (writer, readers *sql.DB, err error) {
+	if path == "" {
+		db, err := sql.Open("sqlite", "file::memory:")
+		if err != nil {
+			return nil, nil, fmt.Errorf("servicenow: open database: %w", err)
+		}
+		db.SetMaxOpenConns(1)
+		db.SetConnMaxIdleTime(0)
+		db.SetConnMaxLifetime(0)
+		return db, db, nil
 	}
-	db, err := sql.Open("sqlite", dsn)
+	const pragmas = "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	writer, err = sql.Open("sqlite", "file:"+path+pragmas)
 	if err != nil {
-		return nil, fmt.Errorf("servicenow: open database: %w", err)
+		return nil, nil, fmt.Errorf("servicenow: open database: %w", err)
 	}
-	// One connection: a private in-memory database exists per connection,
-	// and a single writer needs no busy handling. Code never holds rows open
-	// while running another statement.
-	db.SetMaxOpenConns(1)
-	db.SetConnMaxIdleTime(0)
-	db.SetConnMaxLifetime(0)
-	return db, nil
+	writer.SetMaxOpenConns(1)
+	writer.SetConnMaxIdleTime(0)
+	writer.SetConnMaxLifetime(0)
+	readers, err = sql.Open("sqlite", "file:"+path+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		writer.Close()
+		return nil, nil, fmt.Errorf("servicenow: open database: %w", err)
+	}
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	readers.SetMaxOpenConns(n)
+	readers.SetMaxIdleConns(n)
+	readers.SetConnMaxIdleTime(0)
+	readers.SetConnMaxLifetime(0)
+	return writer, readers, nil
 }
 
 // Close stops key refreshes and closes the database.
 func (s *Server) Close() error {
 	s.cancel()
-	return s.db.Close()
+	var err error
+	if s.rdb != s.db {
+		err = s.rdb.Close()
+	}
+	return errors.Join(err, s.db.Close())
 }
 
 // env is the query environment for a caller.
 func (s *Server) env(p *principal) queryEnv {
-	return queryEnv{dict: s.dict, acl: s.acl, user: p}
+	return queryEnv{dict: s.dict, acl: s.acl, user: p, invalidReturnsNoRows: s.invalidQueryReturnsNoRows}
 }

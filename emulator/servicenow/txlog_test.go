@@ -66,7 +66,7 @@ func TestReopeningAFileKeepsDataAndTakesTheNewAdminPassword(t *testing.T) {
 	if err != nil {
 		t.Fatalf("admin with first password: %v", err)
 	}
-	if _, err := s1.update(context.Background(), p, s1.dict.table("incident"), seedID("incident", "INC0012345"), map[string]string{"state": "7"}); err != nil {
+	if _, err := s1.update(context.Background(), p, s1.dict.table("incident"), seedID("incident", "INC0012345"), writeRequest{values: map[string]string{"state": "7"}}); err != nil {
 		t.Fatal(err)
 	}
 	s1.Close()

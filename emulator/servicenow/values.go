@@ -36,9 +36,6 @@ func (e *valueError) Error() string {
 	return fmt.Sprintf("servicenow: invalid value for %s.%s (%s)", e.Table, e.Field, e.Type)
 }
 
-// record is one row as canonical API strings ("" for empty), keyed by field.
-type record map[string]string
-
 // toDB converts an API value into the value stored for f. "" is stored as
 // NULL. Choice values outside the list are stored as they are, as a real
 // instance does; integers, booleans, dates and references must parse.

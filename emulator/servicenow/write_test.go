@@ -119,11 +119,16 @@ func TestPatchRejectsBadValuesAndBodies(t *testing.T) {
 
 func TestUnsupportedMethodsAre405(t *testing.T) {
 	e := newTestEnv(t)
-	r := e.do(http.MethodPost, "/api/now/table/incident", e.admin(), `{"short_description":"x"}`)
-	wantEnvelope(t, r, http.StatusMethodNotAllowed, "Method not Supported", "The requested method is not supported by this resource")
-	r = e.do(http.MethodDelete, incidentPath("INC0012345"), e.admin(), "")
-	if r.status != http.StatusMethodNotAllowed {
-		t.Errorf("DELETE status %d, want 405", r.status)
+	for _, c := range []struct{ method, path, allow string }{
+		{http.MethodPost, incidentPath("INC0012345"), "GET, PUT, PATCH, DELETE"},
+		{http.MethodPatch, "/api/now/table/incident", "GET, POST"},
+		{http.MethodDelete, "/api/now/table/incident", "GET, POST"},
+	} {
+		r := e.do(c.method, c.path, e.admin(), `{"short_description":"x"}`)
+		wantEnvelope(t, r, http.StatusMethodNotAllowed, "Method not Supported", "The requested method is not supported by this resource")
+		if a := r.header.Get("Allow"); a != c.allow {
+			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, a, c.allow)
+		}
 	}
 }
 
