@@ -20,8 +20,10 @@ type tokenClaims struct {
 	Exp               int64     `json:"exp"`
 	Azp               string    `json:"azp,omitempty"`
 	Azpacr            string    `json:"azpacr,omitempty"`
+	Amr               []string  `json:"amr,omitempty"` // emulated MFA only: ["pwd","mfa"]
 	Idtyp             string    `json:"idtyp,omitempty"`
 	Name              string    `json:"name,omitempty"`
+	Nonce             string    `json:"nonce,omitempty"` // ID tokens of the code flow
 	Oid               string    `json:"oid"`
 	PreferredUsername string    `json:"preferred_username,omitempty"`
 	Roles             *[]string `json:"roles,omitempty"` // app-only tokens: present, possibly empty
@@ -30,6 +32,49 @@ type tokenClaims struct {
 	Tid               string    `json:"tid"`
 	Uti               string    `json:"uti"`
 	Ver               string    `json:"ver"`
+	Act               *actClaim `json:"act,omitempty"` // RFC 8693 delegation chain
+}
+
+// actClaim is RFC 8693's act: the current actor, and nested inside it the
+// actors before it (outermost = current).
+type actClaim struct {
+	Sub      string    `json:"sub"`
+	ClientID string    `json:"client_id,omitempty"`
+	Act      *actClaim `json:"act,omitempty"`
+}
+
+// maxActDepth bounds a delegation chain read from a token.
+const maxActDepth = 8
+
+func (a *actClaim) depth() int {
+	n := 0
+	for ; a != nil; a = a.Act {
+		n++
+	}
+	return n
+}
+
+// tokenExtra are the optional claims of a delegated token.
+type tokenExtra struct {
+	mfa bool      // the sign-in performed the emulated MFA
+	act *actClaim // delegation chain
+}
+
+// mfaAMR is the amr of a token whose sign-in performed the emulated MFA.
+// Entra's v2 access tokens do not carry amr (v1 tokens do); the emulator
+// records MFA there so that a downstream exchange can see it, and so that
+// tests can.
+var mfaAMR = []string{"pwd", "mfa"}
+
+// hasMFA reports whether claims record an MFA sign-in.
+func hasMFA(claims map[string]any) bool {
+	list, _ := claims["amr"].([]any)
+	for _, v := range list {
+		if v == "mfa" {
+			return true
+		}
+	}
+	return false
 }
 
 // jwt.Claims, so that golang-jwt can sign the struct as is.
@@ -63,10 +108,14 @@ func (s *Server) newClaims(aud string) *tokenClaims {
 
 // userAccessToken is a delegated token for user, issued to client for
 // resource with the given scopes.
-func (s *Server) userAccessToken(user *User, client *App, azpacr string, resource *App, scopes []string) (string, error) {
+func (s *Server) userAccessToken(user *User, client *App, azpacr string, resource *App, scopes []string, x tokenExtra) (string, error) {
 	c := s.newClaims(resource.ClientID)
 	c.Azp = client.ClientID
 	c.Azpacr = azpacr
+	if x.mfa {
+		c.Amr = mfaAMR
+	}
+	c.Act = x.act
 	c.Name = user.DisplayName
 	c.Oid = user.ObjectID
 	c.PreferredUsername = user.UserPrincipalName
@@ -89,9 +138,14 @@ func (s *Server) appAccessToken(client *App, resource *App) (string, error) {
 	return s.sign(c)
 }
 
-// idToken is the OpenID Connect ID token for user, audience client.
-func (s *Server) idToken(user *User, client *App) (string, error) {
+// idToken is the OpenID Connect ID token for user, audience client; nonce
+// is echoed when the authorization request had one.
+func (s *Server) idToken(user *User, client *App, nonce string, mfa bool) (string, error) {
 	c := s.newClaims(client.ClientID)
+	c.Nonce = nonce
+	if mfa {
+		c.Amr = mfaAMR
+	}
 	c.Name = user.DisplayName
 	c.Oid = user.ObjectID
 	c.PreferredUsername = user.UserPrincipalName

@@ -31,6 +31,12 @@ type Config struct {
 	// Default 1h.
 	TokenLifetime time.Duration
 
+	// RefreshTokenLifetime is how long a refresh token stays usable without
+	// being redeemed (Entra's 90-day inactivity window; each redemption
+	// starts a new window). Refresh tokens of single-page apps always live
+	// 24 hours from sign-in, as at Entra. Default 90 days.
+	RefreshTokenLifetime time.Duration
+
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 
@@ -56,7 +62,22 @@ type App struct {
 
 	// Permissions are the delegated permissions this app holds on other apps,
 	// admin-consented for every user: resource ClientID -> scope names.
+	// Server.GrantConsent and Server.RevokeConsent change them at run time.
 	Permissions map[string][]string
+
+	// RedirectURIs are the app's "Web" platform redirect URIs (or, for a
+	// public client, its "Mobile and desktop" ones) for the authorization
+	// code flow. A confidential app redeems their codes with its secret; a
+	// public app must use PKCE.
+	RedirectURIs []string
+
+	// SPARedirectURIs are the app's "Single-page application" platform
+	// redirect URIs. Their codes need PKCE and must be redeemed cross-origin
+	// (with an Origin header, answered with CORS headers) and without a
+	// client secret; their refresh tokens are bound to the browser the same
+	// way. Entra registers redirect URIs per platform, so one app may have
+	// both kinds: the SPA kind is a property of the URI, not of the app.
+	SPARedirectURIs []string
 }
 
 // User is a directory user who can sign in with a password.
@@ -65,10 +86,26 @@ type User struct {
 	UserPrincipalName string // also preferred_username
 	DisplayName       string // name
 	Password          string
+
+	// RequireMFA starts the user under a Conditional Access policy that
+	// requires multi-factor authentication for every downstream resource
+	// (any API other than the requesting app's own). Tokens for such a
+	// resource are then refused (AADSTS50076 with a claims challenge) unless
+	// the user's sign-in performed the emulated MFA. Server.SetConditionalAccess
+	// switches it at run time.
+	RequireMFA bool
 }
 
 // DefaultTokenLifetime is used when Config.TokenLifetime is zero.
 const DefaultTokenLifetime = time.Hour
+
+// DefaultRefreshTokenLifetime is used when Config.RefreshTokenLifetime is
+// zero; SPARefreshTokenLifetime is the fixed lifetime of refresh tokens
+// issued through an SPA redirect URI.
+const (
+	DefaultRefreshTokenLifetime = 90 * 24 * time.Hour
+	SPARefreshTokenLifetime     = 24 * time.Hour
+)
 
 // The fixed development tenant and apps (see notes/dev-data.md).
 const (
@@ -77,13 +114,31 @@ const (
 	DevConnectorClientID = "5e7c0000-0000-4000-8000-000000000003"
 )
 
+// DevOptions adjusts DevConfig.
+type DevOptions struct {
+	// RuntimeURL is where the runtime (and its chat UI) is reachable, e.g.
+	// "http://127.0.0.1:8080". When set, RuntimeURL + "/" becomes a
+	// single-page-application redirect URI of the agent app, so that the UI
+	// can sign users in with the authorization code flow and PKCE.
+	RuntimeURL string
+}
+
 // DevConfig is the development tenant: the "ServiceNow Agent" app
 // (confidential, exposes access_as_user, admin-consented to the connector's
 // user_impersonation), the "ServiceNow API Connector" app (exposes
 // user_impersonation) and four users who all share userPassword. Pass
 // generated secrets: an empty agentClientSecret makes the agent a public
-// client (which cannot do OBO) and an empty userPassword fails New.
-func DevConfig(baseURL, agentClientSecret, userPassword string) Config {
+// client (which cannot do OBO) and an empty userPassword fails New. At most
+// one DevOptions may follow.
+func DevConfig(baseURL, agentClientSecret, userPassword string, opts ...DevOptions) Config {
+	var opt DevOptions
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
+	var spa []string
+	if opt.RuntimeURL != "" {
+		spa = []string{strings.TrimRight(opt.RuntimeURL, "/") + "/"}
+	}
 	user := func(oid, upn, name string) User {
 		return User{ObjectID: oid, UserPrincipalName: upn, DisplayName: name, Password: userPassword}
 	}
@@ -92,12 +147,13 @@ func DevConfig(baseURL, agentClientSecret, userPassword string) Config {
 		TenantID: DevTenantID,
 		Apps: []App{
 			{
-				ClientID:       DevAgentClientID,
-				DisplayName:    "ServiceNow Agent",
-				ClientSecret:   agentClientSecret,
-				IdentifierURIs: []string{"api://" + DevAgentClientID},
-				Scopes:         []string{"access_as_user"},
-				Permissions:    map[string][]string{DevConnectorClientID: {"user_impersonation"}},
+				ClientID:        DevAgentClientID,
+				DisplayName:     "ServiceNow Agent",
+				ClientSecret:    agentClientSecret,
+				IdentifierURIs:  []string{"api://" + DevAgentClientID},
+				Scopes:          []string{"access_as_user"},
+				Permissions:     map[string][]string{DevConnectorClientID: {"user_impersonation"}},
+				SPARedirectURIs: spa,
 			},
 			{
 				ClientID:       DevConnectorClientID,
@@ -136,6 +192,9 @@ func (c Config) Validate() error {
 	if c.TokenLifetime < 0 {
 		bad("TokenLifetime must not be negative")
 	}
+	if c.RefreshTokenLifetime < 0 {
+		bad("RefreshTokenLifetime must not be negative")
+	}
 	if c.SigningKey != nil && c.SigningKey.N.BitLen() < 2048 {
 		bad("SigningKey must be an RSA key of at least 2048 bits")
 	}
@@ -168,6 +227,25 @@ func (c Config) Validate() error {
 			if !validScopeName(s) {
 				bad("%s.Scopes[%d] %q is not a valid scope name", field, j, s)
 			}
+		}
+		seen := map[string]bool{}
+		for j, u := range a.RedirectURIs {
+			if !validRedirectURI(u, false) {
+				bad("%s.RedirectURIs[%d] %q must be an absolute URL without fragment", field, j, u)
+			}
+			if seen[u] {
+				bad("%s.RedirectURIs[%d] %q is registered twice", field, j, u)
+			}
+			seen[u] = true
+		}
+		for j, u := range a.SPARedirectURIs {
+			if !validRedirectURI(u, true) {
+				bad("%s.SPARedirectURIs[%d] %q must be an absolute http(s) URL without fragment", field, j, u)
+			}
+			if seen[u] {
+				bad("%s.SPARedirectURIs[%d] %q is registered twice", field, j, u)
+			}
+			seen[u] = true
 		}
 	}
 	for i, a := range c.Apps {
@@ -208,6 +286,20 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validRedirectURI accepts absolute URLs without fragment or wildcard;
+// SPA redirect URIs must be http(s) (a browser origin), others may use a
+// custom scheme as native apps do.
+func validRedirectURI(s string, spa bool) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Fragment != "" || strings.ContainsAny(s, " *#") {
+		return false
+	}
+	if spa || u.Scheme == "http" || u.Scheme == "https" {
+		return (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+	}
+	return u.Host != "" || u.Opaque != "" || u.Path != ""
 }
 
 func validScopeName(s string) bool {

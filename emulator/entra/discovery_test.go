@@ -154,12 +154,6 @@ func TestKeyIDIsStableForTheSameKey(t *testing.T) {
 	}
 }
 
-func TestAdvertisedAuthorizeEndpointAnswers501(t *testing.T) {
-	tn := start(t)
-	r := get(t, tn.url+"/"+entra.DevTenantID+"/oauth2/v2.0/authorize?client_id="+entra.DevAgentClientID)
-	wantError(t, r, http.StatusNotImplemented, "temporarily_unavailable", 501)
-}
-
 func strList(v any) []string {
 	list, _ := v.([]any)
 	out := make([]string, 0, len(list))

@@ -14,7 +14,7 @@ import (
 // access token issued to it (the assertion) and receives a token for a
 // downstream API that still names the user. Checks run in Entra's order:
 // client, assertion signature and issuer, validity time, audience, token
-// kind, scope, consent.
+// kind, scope, consent, user, Conditional Access.
 func (s *Server) oboGrant(r *http.Request, form url.Values, res *grantResult) (*tokenResponse, *aadError) {
 	if e := requireParams(form, "assertion", "scope", "requested_token_use"); e != nil {
 		return nil, e
@@ -48,7 +48,7 @@ func (s *Server) oboGrant(r *http.Request, form url.Values, res *grantResult) (*
 	if e != nil {
 		return nil, e
 	}
-	granted, e := grantDelegated(client.app, req)
+	granted, e := s.grantDelegated(client.app, req)
 	if e != nil {
 		return nil, e
 	}
@@ -57,11 +57,23 @@ func (s *Server) oboGrant(r *http.Request, form url.Values, res *grantResult) (*
 		return nil, errUserNotFound(s.tenant)
 	}
 	res.user, res.aud = user.ObjectID, req.resource.ClientID
-	at, err := s.userAccessToken(user, client.app, client.azpacr, req.resource, granted)
+	mfa := hasMFA(claims)
+	if e := s.checkConditionalAccess("interaction_required", user, client.app, req.resource, mfa); e != nil {
+		return nil, e
+	}
+	at, err := s.userAccessToken(user, client.app, client.azpacr, req.resource, granted, tokenExtra{mfa: mfa})
 	if err != nil {
 		return nil, errServer()
 	}
-	return s.bearer(at, req.responseScope(granted)), nil
+	resp := s.bearer(at, req.responseScope(granted))
+	if req.wantsOIDC("offline_access") {
+		// The middle tier's refresh token for the downstream API: bound to
+		// it, the user and the granted scopes.
+		resp.RefreshToken = s.issueRefreshToken(&refreshRec{
+			user: user, client: client.app, req: req, scopes: granted, mfa: mfa,
+		})
+	}
+	return resp, nil
 }
 
 var errKeyNotFound = errors.New("entra: signing key not found")

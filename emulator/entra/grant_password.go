@@ -29,20 +29,28 @@ func (s *Server) passwordGrant(r *http.Request, form url.Values, res *grantResul
 	if e != nil {
 		return nil, e
 	}
-	granted, e := grantDelegated(client.app, req)
+	granted, e := s.grantDelegated(client.app, req)
 	if e != nil {
 		return nil, e
 	}
 	res.aud = req.resource.ClientID
-	at, err := s.userAccessToken(user, client.app, client.azpacr, req.resource, granted)
+	if e := s.checkConditionalAccess("invalid_grant", user, client.app, req.resource, false); e != nil {
+		return nil, e
+	}
+	at, err := s.userAccessToken(user, client.app, client.azpacr, req.resource, granted, tokenExtra{})
 	if err != nil {
 		return nil, errServer()
 	}
 	resp := s.bearer(at, req.responseScope(granted))
 	if req.wantsOIDC("openid") {
-		if resp.IDToken, err = s.idToken(user, client.app); err != nil {
+		if resp.IDToken, err = s.idToken(user, client.app, "", false); err != nil {
 			return nil, errServer()
 		}
+	}
+	if req.wantsOIDC("offline_access") {
+		resp.RefreshToken = s.issueRefreshToken(&refreshRec{
+			user: user, client: client.app, req: req, scopes: granted, openid: req.wantsOIDC("openid"),
+		})
 	}
 	return resp, nil
 }

@@ -86,10 +86,21 @@ type tenant struct {
 	logs  *lockedBuffer
 }
 
-// testConfig is the dev tenant plus a resource app the agent was never
-// granted (HR API) and a public client app (CLI).
+// Redirect URIs of the test tenant. Nothing listens there: tests read the
+// Location header and never follow it.
+const (
+	runtimeURL  = "http://127.0.0.1:5173"
+	spaRedirect = runtimeURL + "/"                      // agent app, SPA platform (DevOptions)
+	webRedirect = "http://127.0.0.1:8400/auth/callback" // agent app, web platform
+	cliRedirect = "http://127.0.0.1:8765/callback"      // CLI (public client)
+)
+
+// testConfig is the dev tenant (with the runtime UI as the agent's SPA
+// redirect URI, plus a web redirect URI) plus a resource app the agent was
+// never granted (HR API) and a public client app (CLI).
 func testConfig(baseURL string) entra.Config {
-	cfg := entra.DevConfig(baseURL, agentSecret, userPassword)
+	cfg := entra.DevConfig(baseURL, agentSecret, userPassword, entra.DevOptions{RuntimeURL: runtimeURL})
+	cfg.Apps[0].RedirectURIs = []string{webRedirect}
 	cfg.Apps = append(cfg.Apps,
 		entra.App{
 			ClientID:       hrAPIClientID,
@@ -98,9 +109,10 @@ func testConfig(baseURL string) entra.Config {
 			Scopes:         []string{"cases.read"},
 		},
 		entra.App{
-			ClientID:    cliClientID,
-			DisplayName: "Agent CLI",
-			Permissions: map[string][]string{entra.DevAgentClientID: {"access_as_user"}},
+			ClientID:     cliClientID,
+			DisplayName:  "Agent CLI",
+			Permissions:  map[string][]string{entra.DevAgentClientID: {"access_as_user"}},
+			RedirectURIs: []string{cliRedirect},
 		},
 	)
 	return cfg

@@ -72,14 +72,15 @@ func (s *Server) parseScope(raw string) (*scopeRequest, *aadError) {
 
 // grantDelegated returns the scopes client gets on req.resource for a user.
 // An app may always use its own API (the user consents to it at sign-in);
-// any other resource needs the admin consent recorded in client.Permissions.
-// .default means every consented scope.
-func grantDelegated(client *App, req *scopeRequest) ([]string, *aadError) {
+// any other resource needs the admin consent recorded for the pair (from
+// App.Permissions, changed by GrantConsent and RevokeConsent). .default
+// means every consented scope.
+func (s *Server) grantDelegated(client *App, req *scopeRequest) ([]string, *aadError) {
 	var allowed []string
 	if client == req.resource {
 		allowed = req.resource.Scopes
 	} else {
-		allowed = client.Permissions[strings.ToLower(req.resource.ClientID)]
+		allowed = s.consented(client, req.resource)
 	}
 	if req.dflt {
 		if len(allowed) == 0 {

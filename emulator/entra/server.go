@@ -11,25 +11,48 @@ import (
 )
 
 // Server is the emulated tenant, an http.Handler. It is safe for concurrent
-// use; its directory is fixed at New.
+// use. Its apps and users are fixed at New; consent, Conditional Access,
+// faults, sign-in sessions, codes and refresh tokens change at run time.
 type Server struct {
 	tenant        string // tenant id as configured
 	baseURL       string // without trailing slash
+	origin        string // scheme://host of baseURL
+	secureCookies bool   // baseURL is https
 	issuer        string
 	key           *signingKey
 	tokenLifetime time.Duration
+	rtLifetime    time.Duration
 	now           func() time.Time
 	log           *slog.Logger
 	mux           *http.ServeMux
 	grants        map[string]grantFunc
+	users         []*User // in configuration order, for the sign-in page
 
-	apps      map[string]*App  // lower-case client id
-	resources map[string]*App  // lower-case client id and identifier URI
-	usersUPN  map[string]*User // lower-case UPN
-	usersOID  map[string]*User // lower-case object id
+	apps       map[string]*App  // lower-case client id
+	resources  map[string]*App  // lower-case client id and identifier URI
+	usersUPN   map[string]*User // lower-case UPN
+	usersOID   map[string]*User // lower-case object id
+	spaOrigins map[string]bool  // origins of every SPA redirect URI
 
 	mu     sync.Mutex
 	counts map[string]int64 // token requests by grant_type
+
+	// st is the run-time state, guarded by stMu.
+	stMu sync.Mutex
+	st   state
+}
+
+// state is what tests and sign-ins change while the server runs.
+type state struct {
+	consent   map[consentKey][]string // admin consent: client -> resource -> scopes
+	mfa       map[string]bool         // lower-case oid -> Conditional Access requires MFA
+	faults    map[string]*faultState  // grant type ("" = all) -> fault
+	gen       map[string]int          // lower-case oid -> token generation (RevokeRefreshTokens)
+	validFrom map[string]time.Time    // lower-case oid -> time of the last RevokeRefreshTokens
+	codes     map[string]*authCode    // SHA-256 of the code -> code
+	refresh   map[string]*refreshRec  // SHA-256 of the refresh token -> record
+	pending   map[string]*authRequest // sign-in page request id -> authorization request
+	sessions  map[string]*session     // SHA-256 of the session cookie -> session
 }
 
 // Grant types of the token endpoint, as sent in grant_type.
@@ -37,6 +60,9 @@ const (
 	GrantPassword          = "password"
 	GrantClientCredentials = "client_credentials"
 	GrantJWTBearer         = "urn:ietf:params:oauth:grant-type:jwt-bearer" // OBO with requested_token_use=on_behalf_of
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange" // RFC 8693
 )
 
 // maxCountedGrantTypes bounds the counter map against clients sending
@@ -57,17 +83,35 @@ func New(cfg Config) (*Server, error) {
 		baseURL:       strings.TrimRight(cfg.BaseURL, "/"),
 		key:           key,
 		tokenLifetime: cfg.TokenLifetime,
+		rtLifetime:    cfg.RefreshTokenLifetime,
 		now:           cfg.Now,
 		log:           cfg.Logger,
 		apps:          map[string]*App{},
 		resources:     map[string]*App{},
 		usersUPN:      map[string]*User{},
 		usersOID:      map[string]*User{},
+		spaOrigins:    map[string]bool{},
 		counts:        map[string]int64{},
+		st: state{
+			consent:   map[consentKey][]string{},
+			mfa:       map[string]bool{},
+			faults:    map[string]*faultState{},
+			gen:       map[string]int{},
+			validFrom: map[string]time.Time{},
+			codes:     map[string]*authCode{},
+			refresh:   map[string]*refreshRec{},
+			pending:   map[string]*authRequest{},
+			sessions:  map[string]*session{},
+		},
 	}
 	s.issuer = s.baseURL + "/" + s.tenant + "/v2.0"
+	s.origin = originOf(s.baseURL)
+	s.secureCookies = strings.HasPrefix(s.baseURL, "https:")
 	if s.tokenLifetime == 0 {
 		s.tokenLifetime = DefaultTokenLifetime
+	}
+	if s.rtLifetime == 0 {
+		s.rtLifetime = DefaultRefreshTokenLifetime
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -82,11 +126,21 @@ func New(cfg Config) (*Server, error) {
 		for _, u := range a.IdentifierURIs {
 			s.resources[strings.ToLower(u)] = a
 		}
+		for _, u := range a.SPARedirectURIs {
+			s.spaOrigins[originOf(u)] = true
+		}
+		for res, scopes := range a.Permissions { // already lower-case
+			s.st.consent[consentKey{strings.ToLower(a.ClientID), res}] = append([]string(nil), scopes...)
+		}
 	}
 	for i := range cfg.Users {
 		u := cfg.Users[i]
+		s.users = append(s.users, &u)
 		s.usersUPN[strings.ToLower(u.UserPrincipalName)] = &u
 		s.usersOID[strings.ToLower(u.ObjectID)] = &u
+		if u.RequireMFA {
+			s.st.mfa[strings.ToLower(u.ObjectID)] = true
+		}
 	}
 
 	s.grants = s.grantFuncs()
@@ -94,9 +148,13 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.handleDiscovery)
 	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.handleKeys)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.handleToken)
+	mux.HandleFunc("OPTIONS /{tenant}/oauth2/v2.0/token", s.handleTokenPreflight)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", s.handleTokenMethod)
-	mux.HandleFunc("/{tenant}/oauth2/v2.0/authorize", s.handleNotImplemented("authorization"))
-	mux.HandleFunc("/{tenant}/oauth2/v2.0/logout", s.handleNotImplemented("logout"))
+	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", s.handleAuthorize)
+	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/authorize", s.handleSignIn)
+	mux.HandleFunc("/{tenant}/oauth2/v2.0/authorize", s.handlePageMethod)
+	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/logout", s.handleLogout)
+	mux.HandleFunc("/{tenant}/oauth2/v2.0/logout", s.handlePageMethod)
 	mux.HandleFunc("GET /error", s.handleErrorPage)
 	s.mux = mux
 	return s, nil
@@ -110,6 +168,8 @@ func cloneApp(a App) *App {
 	for res, scopes := range a.Permissions {
 		c.Permissions[strings.ToLower(res)] = append([]string(nil), scopes...)
 	}
+	c.RedirectURIs = append([]string(nil), a.RedirectURIs...)
+	c.SPARedirectURIs = append([]string(nil), a.SPARedirectURIs...)
 	return &c
 }
 
@@ -124,6 +184,14 @@ func (s *Server) DiscoveryURL() string {
 	return s.baseURL + "/" + s.tenant + "/v2.0/.well-known/openid-configuration"
 }
 
+// AuthorizeURL is the tenant's v2.0 authorization endpoint (the sign-in page).
+func (s *Server) AuthorizeURL() string {
+	return s.baseURL + "/" + s.tenant + "/oauth2/v2.0/authorize"
+}
+
+// LogoutURL is the tenant's v2.0 end-session endpoint.
+func (s *Server) LogoutURL() string { return s.baseURL + "/" + s.tenant + "/oauth2/v2.0/logout" }
+
 // TokenURL is the tenant's v2.0 token endpoint.
 func (s *Server) TokenURL() string { return s.baseURL + "/" + s.tenant + "/oauth2/v2.0/token" }
 
@@ -131,8 +199,9 @@ func (s *Server) TokenURL() string { return s.baseURL + "/" + s.tenant + "/oauth
 func (s *Server) JWKSURL() string { return s.baseURL + "/" + s.tenant + "/discovery/v2.0/keys" }
 
 // TokenRequests counts the token-endpoint requests received with this
-// grant_type, successful or not (use GrantJWTBearer for OBO). Requests
-// without a readable grant_type count under "".
+// grant_type, successful, refused or failed by an injected fault (use
+// GrantJWTBearer for OBO, and the other Grant constants). Requests without
+// a readable grant_type count under "".
 func (s *Server) TokenRequests(grantType string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -159,16 +228,6 @@ func (s *Server) tenantSegment(seg string) (multi, ok bool) {
 		return true, true
 	}
 	return false, false
-}
-
-func (s *Server) handleNotImplemented(endpoint string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := s.tenantSegment(r.PathValue("tenant")); !ok {
-			s.writeError(w, r, errTenantNotFound(r.PathValue("tenant")))
-			return
-		}
-		s.writeError(w, r, errNotImplemented(endpoint))
-	}
 }
 
 // handleErrorPage stands in for login.microsoftonline.com/error, the

@@ -7,20 +7,24 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
 // maxTokenRequestBytes bounds a token request body (and so the assertion).
 const maxTokenRequestBytes = 64 << 10
 
-// tokenResponse is Entra's v2.0 success body.
+// tokenResponse is Entra's v2.0 success body (and, with issued_token_type,
+// RFC 8693's).
 type tokenResponse struct {
-	TokenType    string `json:"token_type"`
-	Scope        string `json:"scope,omitempty"`
-	ExpiresIn    int64  `json:"expires_in"`
-	ExtExpiresIn int64  `json:"ext_expires_in"`
-	AccessToken  string `json:"access_token"`
-	IDToken      string `json:"id_token,omitempty"`
+	TokenType       string `json:"token_type"`
+	Scope           string `json:"scope,omitempty"`
+	ExpiresIn       int64  `json:"expires_in"`
+	ExtExpiresIn    int64  `json:"ext_expires_in"`
+	AccessToken     string `json:"access_token"`
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
+	RefreshToken    string `json:"refresh_token,omitempty"`
+	IDToken         string `json:"id_token,omitempty"`
 }
 
 // grantResult is what a grant reports for the log line; nothing secret.
@@ -28,7 +32,7 @@ type grantResult struct {
 	client        string // client id
 	user          string // user oid, "" for app-only
 	aud           string // resource client id
-	assertionHash string // short SHA-256 prefix of the OBO assertion
+	assertionHash string // short SHA-256 prefix of the OBO assertion or subject token
 }
 
 // grantFunc handles one grant_type; form is the POST body only.
@@ -40,6 +44,9 @@ func (s *Server) grantFuncs() map[string]grantFunc {
 		GrantPassword:          s.passwordGrant,
 		GrantClientCredentials: s.clientCredentialsGrant,
 		GrantJWTBearer:         s.oboGrant,
+		GrantAuthorizationCode: s.authorizationCodeGrant,
+		GrantRefreshToken:      s.refreshTokenGrant,
+		GrantTokenExchange:     s.tokenExchangeGrant,
 	}
 }
 
@@ -62,6 +69,10 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	parseErr := r.ParseForm()
 	grantType := r.PostForm.Get("grant_type")
 	s.countRequest(grantType)
+	s.setCORS(w, r)
+	if s.applyFault(w, r, grantType) {
+		return
+	}
 
 	switch _, tenantOK := s.tenantSegment(r.PathValue("tenant")); {
 	case !tenantOK:
@@ -106,6 +117,41 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	attrs = append(attrs, slog.Int("status", http.StatusOK))
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "entra token issued", attrs...)
 	writeJSON(w, http.StatusOK, resp, noStore)
+}
+
+// setCORS lets a browser read the token endpoint's answer when the request
+// comes from the origin of a registered SPA redirect URI (Entra answers
+// SPA token requests cross-origin; every other origin stays blocked).
+func (s *Server) setCORS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "Origin")
+	if o := r.Header.Get("Origin"); o != "" && s.spaOrigins[o] {
+		w.Header().Set("Access-Control-Allow-Origin", o)
+	}
+}
+
+// corsHeaderRE matches an Access-Control-Request-Headers value worth
+// echoing: header names only (MSAL.js sends several x-client-* headers).
+var corsHeaderRE = regexp.MustCompile(`^[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*$`)
+
+// handleTokenPreflight answers a CORS preflight of the token endpoint.
+func (s *Server) handleTokenPreflight(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.tenantSegment(r.PathValue("tenant")); !ok {
+		s.writeError(w, r, errTenantNotFound(r.PathValue("tenant")))
+		return
+	}
+	s.setCORS(w, r)
+	h := w.Header()
+	h.Set("Allow", "POST, OPTIONS")
+	if h.Get("Access-Control-Allow-Origin") != "" {
+		h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+		if req := r.Header.Get("Access-Control-Request-Headers"); req != "" && len(req) < 1024 && corsHeaderRE.MatchString(req) {
+			h.Set("Access-Control-Allow-Headers", req)
+		} else {
+			h.Set("Access-Control-Allow-Headers", "content-type, client-request-id")
+		}
+		h.Set("Access-Control-Max-Age", "86400")
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // authenticatedClient is the calling app and its azpacr: "1" when it proved
