@@ -1,0 +1,217 @@
+package awsapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/onbehalf/onbehalf/identity"
+	"github.com/onbehalf/onbehalf/sigv4"
+)
+
+// Options configures a Handler; nil means defaults.
+type Options struct {
+	// Region, when set, is the only region a request may be signed for.
+	// Empty accepts any region (the broker is one region).
+	Region string
+	// MaxSkew bounds the signing clock skew; zero means sigv4's default
+	// (5 minutes).
+	MaxSkew time.Duration
+	// Logger receives one line per refused call (and per call at debug
+	// level): operation, status, error type, access key id, request id.
+	// Never a body, token or secret. Default discards.
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Handler serves the AgentCore Identity API. It is safe for concurrent use.
+type Handler struct {
+	broker   *identity.Broker
+	keys     *KeyStore
+	verifier *sigv4.Verifier
+	routes   map[string]*route
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// route is one operation at its path.
+type route struct {
+	name    string
+	control bool // control plane: admin keys only
+	svc     *serviceModel
+	op      *operationModel
+	serve   serveFunc
+}
+
+// serveFunc decodes, authorizes and runs one operation.
+type serveFunc func(ctx context.Context, c *caller, rt *route, body []byte) (any, *apiError)
+
+// NewHandler returns the API for broker, authenticating callers against
+// keys.
+func NewHandler(broker *identity.Broker, keys *KeyStore, opts *Options) (*Handler, error) {
+	if broker == nil || keys == nil {
+		return nil, errors.New("awsapi: NewHandler needs a broker and a key store")
+	}
+	if opts == nil {
+		opts = &Options{}
+	}
+	h := &Handler{broker: broker, keys: keys, log: opts.Logger, now: opts.Now, routes: map[string]*route{}}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.verifier = &sigv4.Verifier{
+		Credentials:  credentials{keys},
+		Service:      SigningName,
+		Region:       opts.Region,
+		MaxSkew:      opts.MaxSkew,
+		MaxBodyBytes: maxBody,
+		Now:          h.now,
+	}
+	for name, serve := range h.operations() {
+		svcName, control := DataPlaneService, false
+		if _, ok := theModel.Services[ControlPlaneService].Operations[name]; ok {
+			svcName, control = ControlPlaneService, true
+		}
+		svc := theModel.Services[svcName]
+		op, ok := svc.Operations[name]
+		if !ok {
+			return nil, fmt.Errorf("awsapi: operation %s is not in model.json", name)
+		}
+		h.routes[op.Path] = &route{name: name, control: control, svc: svc, op: op, serve: serve}
+	}
+	return h, nil
+}
+
+// maxBody bounds a request body: the largest member (a 128 KiB token)
+// with room for the rest.
+const maxBody = 512 << 10
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.now()
+	reqID := newRequestID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	if r.URL.Path == "/ping" && r.Method == http.MethodGet {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"Healthy"}`+"\n")
+		return
+	}
+	rt := h.routes[r.URL.Path]
+	opName := "unknown"
+	if rt != nil {
+		opName = rt.name
+	}
+	status, errType, akid := h.serve(w, r, rt, reqID)
+	attrs := []any{"operation", opName, "status", status, "access_key_id", akid, "request_id", reqID, "duration_ms", h.now().Sub(start).Milliseconds()}
+	if errType != "" {
+		h.log.InfoContext(r.Context(), "identity api call refused", append(attrs, "error_type", errType)...)
+	} else {
+		h.log.DebugContext(r.Context(), "identity api call", attrs...)
+	}
+}
+
+// serve runs one call and returns what the access log needs.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt *route, reqID string) (status int, errType, akid string) {
+	fail := func(e *apiError) (int, string, string) {
+		writeError(w, e)
+		return e.Status, e.Type, akid
+	}
+	res, err := h.verifier.Verify(r)
+	if err != nil {
+		st, typ := sigv4.ErrorStatus(err)
+		msg := "internal error"
+		if st != http.StatusInternalServerError {
+			msg = err.Error()
+		} else {
+			h.log.ErrorContext(r.Context(), "signature verification failed", "request_id", reqID, "error", err)
+		}
+		return fail(&apiError{Status: st, Type: typ, Message: msg})
+	}
+	akid = res.AccessKeyID
+	if rt == nil || r.Method != http.MethodPost {
+		return fail(&apiError{Status: http.StatusNotFound, Type: typeUnknownOperation, Message: "no operation at " + r.Method + " " + r.URL.Path})
+	}
+	key, err := h.keys.Lookup(r.Context(), akid)
+	if err != nil { // revoked between Verify and now
+		return fail(&apiError{Status: http.StatusForbidden, Type: typeUnrecognizedClient, Message: "the security token included in the request is invalid"})
+	}
+	c := &caller{key: key}
+	if rt.control && !key.Grant.Admin {
+		return fail(c.denied(rt.name, "control-plane operations need an admin key"))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return fail(&apiError{Status: http.StatusRequestEntityTooLarge, Type: typeValidation, Reason: reasonCannotParse, Message: "request body too large"})
+	}
+	ctx := identity.WithRequestInfo(r.Context(), identity.RequestInfo{RequestID: reqID})
+	out, e := rt.serve(ctx, c, rt, body)
+	if e != nil {
+		if e.Status == http.StatusInternalServerError {
+			h.log.ErrorContext(ctx, "identity api internal error", "operation", rt.name, "request_id", reqID, "error", e.Message)
+		}
+		return fail(e)
+	}
+	if rt.op.Status == http.StatusNoContent {
+		w.WriteHeader(http.StatusNoContent)
+		return http.StatusNoContent, "", akid
+	}
+	b, err := encodeOutput(out)
+	if err != nil {
+		h.log.ErrorContext(ctx, "cannot encode output", "operation", rt.name, "request_id", reqID, "error", err)
+		return fail(newAPIError(typeInternal, "internal error"))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(rt.op.Status)
+	_, _ = w.Write(b)
+	return rt.op.Status, "", akid
+}
+
+// newRequestID is a random UUID (version 4), like AWS's request ids.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+// call is the serveFunc of a broker method: decode and validate the input,
+// authorize it for the caller, call, return the output.
+func call[In, Out any](fn func(context.Context, In) (Out, error), authz func(context.Context, *caller, *In) (context.Context, *apiError)) serveFunc {
+	return func(ctx context.Context, c *caller, rt *route, body []byte) (any, *apiError) {
+		var in In
+		if e := decodeInput(rt.svc, rt.op, body, &in); e != nil {
+			return nil, e
+		}
+		if authz != nil {
+			var e *apiError
+			if ctx, e = authz(ctx, c, &in); e != nil {
+				return nil, e
+			}
+		}
+		out, err := fn(ctx, in)
+		if err != nil {
+			return nil, fromBroker(err)
+		}
+		return out, nil
+	}
+}

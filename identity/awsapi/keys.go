@@ -1,0 +1,230 @@
+package awsapi
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/onbehalf/onbehalf/keyring"
+	"github.com/onbehalf/onbehalf/store"
+)
+
+// Grant is what an access key may do.
+type Grant struct {
+	// Admin keys may call every operation, control plane included.
+	Admin bool `json:"admin,omitempty"`
+	// Workload names the workload identity a workload key acts for: data
+	// plane only, only for that workload.
+	Workload string `json:"workload,omitempty"`
+	// AllowUserID lets a workload key call GetWorkloadAccessTokenForUserId,
+	// whose user id the broker cannot verify (AWS guards it with a separate
+	// permission too).
+	AllowUserID bool `json:"allowUserId,omitempty"`
+}
+
+var workloadNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
+
+// Validate reports a grant that is neither admin nor one workload's.
+func (g Grant) Validate() error {
+	switch {
+	case g.Admin && g.Workload != "":
+		return errors.New("awsapi: a key is either admin or a workload's, not both")
+	case !g.Admin && g.Workload == "":
+		return errors.New("awsapi: a key needs Admin or a Workload")
+	case g.Workload != "" && !workloadNameRE.MatchString(g.Workload):
+		return fmt.Errorf("awsapi: workload name %q is not 3-255 of [A-Za-z0-9_.-]", g.Workload)
+	}
+	return nil
+}
+
+// AccessKey is a SigV4 credential the broker knows.
+type AccessKey struct {
+	AccessKeyID     string    `json:"id"`
+	SecretAccessKey string    `json:"secret"`
+	Grant           Grant     `json:"grant"`
+	CreatedAt       time.Time `json:"created"`
+}
+
+// String never prints the secret.
+func (k AccessKey) String() string {
+	who := "admin"
+	if !k.Grant.Admin {
+		who = "workload " + k.Grant.Workload
+	}
+	return fmt.Sprintf("awsapi.AccessKey{%s, %s}", k.AccessKeyID, who)
+}
+
+// ErrUnknownAccessKey is returned for an access key id the store does not
+// hold (or whose row no longer opens).
+var ErrUnknownAccessKey = errors.New("awsapi: unknown access key id")
+
+// KeyStoreOptions tunes a KeyStore; nil means defaults.
+type KeyStoreOptions struct {
+	// CacheTTL is how long an opened key is served from memory; a key
+	// revoked on another replica stops working within it. Default 30s.
+	CacheTTL time.Duration
+	Now      func() time.Time
+}
+
+// KeyStore keeps access keys in the store's vault table, each sealed with
+// the keyring under associated data bound to its row: the store never sees
+// a secret, and a row copied under another key id fails to open.
+type KeyStore struct {
+	st  store.Store
+	kr  *keyring.Keyring
+	ttl time.Duration
+	now func() time.Time
+
+	mu    sync.RWMutex
+	cache map[string]cachedKey
+}
+
+type cachedKey struct {
+	key     AccessKey
+	expires time.Time
+}
+
+// NewKeyStore returns a KeyStore over st sealing with kr.
+func NewKeyStore(st store.Store, kr *keyring.Keyring, opts *KeyStoreOptions) *KeyStore {
+	s := &KeyStore{st: st, kr: kr, ttl: 30 * time.Second, now: time.Now, cache: map[string]cachedKey{}}
+	if opts != nil {
+		if opts.CacheTTL > 0 {
+			s.ttl = opts.CacheTTL
+		}
+		if opts.Now != nil {
+			s.now = opts.Now
+		}
+	}
+	return s
+}
+
+const keyDomain = "onbehalf/awsapi/accesskey/v1\x00"
+
+// neverExpires is the vault ExpiresAt of an access key row.
+var neverExpires = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+func keyRow(id string) (row string, ad []byte) {
+	ad = []byte(keyDomain + id)
+	sum := sha256.Sum256(ad)
+	return hex.EncodeToString(sum[:]), ad
+}
+
+var accessKeyIDRE = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
+
+// Create issues a fresh key for g and stores it. The secret is returned
+// only here.
+func (s *KeyStore) Create(ctx context.Context, g Grant) (AccessKey, error) {
+	if err := g.Validate(); err != nil {
+		return AccessKey{}, err
+	}
+	id := make([]byte, 10)
+	secret := make([]byte, 30)
+	if _, err := rand.Read(id); err != nil {
+		return AccessKey{}, err
+	}
+	if _, err := rand.Read(secret); err != nil {
+		return AccessKey{}, err
+	}
+	k := AccessKey{
+		AccessKeyID:     "AKOB" + base32.StdEncoding.EncodeToString(id),
+		SecretAccessKey: base64.StdEncoding.EncodeToString(secret),
+		Grant:           g,
+		CreatedAt:       s.now().UTC().Truncate(time.Second),
+	}
+	return k, s.Put(ctx, k)
+}
+
+// Put stores k as given (the dev stack keeps the keys of its dev.env
+// across restarts this way), replacing a key with the same id.
+func (s *KeyStore) Put(ctx context.Context, k AccessKey) error {
+	if err := k.Grant.Validate(); err != nil {
+		return err
+	}
+	if !accessKeyIDRE.MatchString(k.AccessKeyID) {
+		return errors.New("awsapi: access key id must be 16-128 of [A-Z0-9]")
+	}
+	if len(k.SecretAccessKey) < 20 {
+		return errors.New("awsapi: secret access key is too short")
+	}
+	if k.CreatedAt.IsZero() {
+		k.CreatedAt = s.now().UTC().Truncate(time.Second)
+	}
+	plain, err := json.Marshal(k)
+	if err != nil {
+		return err
+	}
+	row, ad := keyRow(k.AccessKeyID)
+	sealed, err := s.kr.Seal(plain, ad)
+	if err != nil {
+		return fmt.Errorf("awsapi: seal access key: %w", err)
+	}
+	if err := s.st.PutVault(ctx, store.VaultEntry{Key: row, Ciphertext: sealed, ExpiresAt: neverExpires, UpdatedAt: s.now()}); err != nil {
+		return fmt.Errorf("awsapi: store access key: %w", err)
+	}
+	s.mu.Lock()
+	delete(s.cache, k.AccessKeyID)
+	s.mu.Unlock()
+	return nil
+}
+
+// Lookup returns the key with id, or ErrUnknownAccessKey.
+func (s *KeyStore) Lookup(ctx context.Context, id string) (AccessKey, error) {
+	now := s.now()
+	s.mu.RLock()
+	c, ok := s.cache[id]
+	s.mu.RUnlock()
+	if ok && now.Before(c.expires) {
+		return c.key, nil
+	}
+	if !accessKeyIDRE.MatchString(id) {
+		return AccessKey{}, ErrUnknownAccessKey
+	}
+	row, ad := keyRow(id)
+	e, err := s.st.GetVault(ctx, row)
+	if errors.Is(err, store.ErrNotFound) {
+		return AccessKey{}, ErrUnknownAccessKey
+	}
+	if err != nil {
+		return AccessKey{}, fmt.Errorf("awsapi: read access key: %w", err)
+	}
+	plain, err := s.kr.Open(e.Ciphertext, ad)
+	if err != nil {
+		return AccessKey{}, fmt.Errorf("%w (row does not open: %w)", ErrUnknownAccessKey, err)
+	}
+	var k AccessKey
+	if err := json.Unmarshal(plain, &k); err != nil || k.AccessKeyID != id || k.Grant.Validate() != nil {
+		return AccessKey{}, fmt.Errorf("%w (row is malformed)", ErrUnknownAccessKey)
+	}
+	s.mu.Lock()
+	if len(s.cache) > 10_000 {
+		clear(s.cache) // bounded: callers present few distinct keys
+	}
+	s.cache[id] = cachedKey{key: k, expires: now.Add(s.ttl)}
+	s.mu.Unlock()
+	return k, nil
+}
+
+// Revoke deletes the key; this replica refuses it at once, others within
+// CacheTTL.
+func (s *KeyStore) Revoke(ctx context.Context, id string) error {
+	row, _ := keyRow(id)
+	if _, err := s.st.GetVault(ctx, row); errors.Is(err, store.ErrNotFound) {
+		return ErrUnknownAccessKey
+	}
+	if err := s.st.DeleteVault(ctx, row); err != nil {
+		return fmt.Errorf("awsapi: delete access key: %w", err)
+	}
+	s.mu.Lock()
+	delete(s.cache, id)
+	s.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,300 @@
+package awsapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// Validation reasons (ValidationExceptionReason).
+const (
+	reasonCannotParse           = "CannotParse"
+	reasonFieldValidationFailed = "FieldValidationFailed"
+)
+
+// fieldError is one ValidationExceptionField. Message never quotes the
+// value: it may be a secret.
+type fieldError struct {
+	Name    string `json:"name"`
+	Message string `json:"message"`
+}
+
+// validator checks a decoded request body against one service's shapes.
+type validator struct {
+	shapes map[string]*shape
+	errs   []fieldError
+	parse  bool // a member had the wrong JSON type
+}
+
+func (v *validator) fail(path, format string, args ...any) {
+	v.errs = append(v.errs, fieldError{Name: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// decodeInput parses body as the operation's input: valid JSON, one object,
+// every member known to the model and to the Go type of into, every
+// constraint met. It fills into and returns nil, or returns the
+// ValidationException to send.
+func decodeInput(svc *serviceModel, op *operationModel, body []byte, into any) *apiError {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var raw any
+	if err := dec.Decode(&raw); err != nil {
+		return validationError(reasonCannotParse, "request body is not valid JSON", nil)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return validationError(reasonCannotParse, "request body holds more than one JSON value", nil)
+	}
+	v := &validator{shapes: svc.Shapes}
+	v.check("", op.Input, raw)
+	if len(v.errs) == 0 {
+		unsupported(v, "", raw, reflect.TypeOf(into).Elem())
+	}
+	if len(v.errs) > 0 {
+		reason := reasonFieldValidationFailed
+		if v.parse {
+			reason = reasonCannotParse
+		}
+		return validationError(reason, "", v.errs)
+	}
+	if err := json.Unmarshal(body, into); err != nil {
+		// The model accepted it, so the Go type disagrees with the model.
+		return validationError(reasonCannotParse, "request body does not match the operation's input", nil)
+	}
+	return nil
+}
+
+// check validates value (a decoded JSON value, numbers as json.Number)
+// against the named shape. JSON null counts as absent.
+func (v *validator) check(path, shapeName string, value any) {
+	sh := v.shapes[shapeName]
+	if value == nil {
+		return
+	}
+	at := path
+	if at == "" {
+		at = "body"
+	}
+	switch sh.Type {
+	case "structure":
+		obj, ok := value.(map[string]any)
+		if !ok {
+			v.typeMismatch(at, "a structure")
+			return
+		}
+		set := 0
+		for _, name := range slices.Sorted(mapKeys(obj)) {
+			m, known := sh.Members[name]
+			if !known {
+				v.fail(join(path, name), "Member is not defined by the service model")
+				continue
+			}
+			if obj[name] != nil {
+				set++
+			}
+			v.check(join(path, name), m.Shape, obj[name])
+		}
+		for _, name := range sh.Required {
+			if obj[name] == nil {
+				v.fail(join(path, name), "Member must not be null")
+			}
+		}
+		if sh.Union && set != 1 {
+			v.fail(at, "Member must have exactly one member set, got %d", set)
+		}
+	case "list":
+		arr, ok := value.([]any)
+		if !ok {
+			v.typeMismatch(at, "a list")
+			return
+		}
+		v.length(at, sh, len(arr))
+		for i, e := range arr {
+			if e == nil {
+				v.fail(fmt.Sprintf("%s[%d]", at, i), "Member must not be null")
+				continue
+			}
+			v.check(fmt.Sprintf("%s[%d]", at, i), sh.Member, e)
+		}
+	case "map":
+		obj, ok := value.(map[string]any)
+		if !ok {
+			v.typeMismatch(at, "a map")
+			return
+		}
+		v.length(at, sh, len(obj))
+		for _, k := range slices.Sorted(mapKeys(obj)) {
+			v.check(at+".key", sh.Key, k)
+			if obj[k] == nil {
+				v.fail(at+"."+k, "Member must not be null")
+				continue
+			}
+			v.check(at+"."+k, sh.Value, obj[k])
+		}
+	case "string":
+		s, ok := value.(string)
+		if !ok {
+			v.typeMismatch(at, "a string")
+			return
+		}
+		v.length(at, sh, utf8.RuneCountInString(s))
+		if sh.re != nil && !sh.re.MatchString(s) {
+			v.fail(at, "Member must satisfy regular expression pattern: %s", sh.Pattern)
+		}
+		if len(sh.Enum) > 0 && !slices.Contains(sh.Enum, s) {
+			v.fail(at, "Member must satisfy enum value set: [%s]", strings.Join(sh.Enum, ", "))
+		}
+	case "integer", "long":
+		n, ok := value.(json.Number)
+		if !ok {
+			v.typeMismatch(at, "an integer")
+			return
+		}
+		i, err := strconv.ParseInt(string(n), 10, 64)
+		if err != nil || (sh.Type == "integer" && int64(int32(i)) != i) {
+			v.typeMismatch(at, "an integer")
+			return
+		}
+		if sh.Min != nil && float64(i) < *sh.Min {
+			v.fail(at, "Member must have value greater than or equal to %d", int64(*sh.Min))
+		}
+		if sh.Max != nil && float64(i) > *sh.Max {
+			v.fail(at, "Member must have value less than or equal to %d", int64(*sh.Max))
+		}
+	case "double", "float":
+		if _, ok := value.(json.Number); !ok {
+			v.typeMismatch(at, "a number")
+		}
+	case "boolean":
+		if _, ok := value.(bool); !ok {
+			v.typeMismatch(at, "a boolean")
+		}
+	case "timestamp":
+		switch value.(type) {
+		case json.Number, string:
+		default:
+			v.typeMismatch(at, "a timestamp")
+		}
+	case "blob":
+		if _, ok := value.(string); !ok {
+			v.typeMismatch(at, "a base64 string")
+		}
+	default:
+		v.fail(at, "Member has an unsupported type")
+	}
+}
+
+func (v *validator) typeMismatch(at, want string) {
+	v.parse = true
+	v.fail(at, "Member must be %s", want)
+}
+
+func (v *validator) length(at string, sh *shape, n int) {
+	if sh.Min != nil && float64(n) < *sh.Min {
+		v.fail(at, "Member must have length greater than or equal to %d", int64(*sh.Min))
+	}
+	if sh.Max != nil && float64(n) > *sh.Max {
+		v.fail(at, "Member must have length less than or equal to %d", int64(*sh.Max))
+	}
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func mapKeys(m map[string]any) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// unsupported refuses members the model defines but the Go input type has
+// no field for: decoding would silently drop them, and a caller who set,
+// say, a private endpoint must learn that this broker ignores it.
+func unsupported(v *validator, path string, value any, t reflect.Type) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch val := value.(type) {
+	case map[string]any:
+		switch t.Kind() {
+		case reflect.Struct:
+			fields := jsonFields(t)
+			for _, name := range slices.Sorted(mapKeys(val)) {
+				ft, ok := fields[name]
+				if !ok {
+					if val[name] != nil {
+						v.fail(join(path, name), "Member is not supported by this broker")
+					}
+					continue
+				}
+				unsupported(v, join(path, name), val[name], ft)
+			}
+		case reflect.Map:
+			for k, e := range val {
+				unsupported(v, path+"."+k, e, t.Elem())
+			}
+		}
+	case []any:
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			for i, e := range val {
+				unsupported(v, fmt.Sprintf("%s[%d]", path, i), e, t.Elem())
+			}
+		}
+	}
+}
+
+var fieldCache sync.Map // reflect.Type -> map[string]reflect.Type
+
+// jsonFields maps t's JSON member names (encoding/json rules: tags,
+// embedded structs) to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.(map[string]reflect.Type)
+	}
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || (!f.IsExported() && !f.Anonymous) {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				for k, v := range jsonFields(ft) {
+					if _, dup := out[k]; !dup {
+						out[k] = v
+					}
+				}
+				continue
+			}
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	fieldCache.Store(t, out)
+	return out
+}
