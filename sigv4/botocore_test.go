@@ -59,6 +59,7 @@ func localOnlyEnv(extra ...string) []string {
 }
 
 func TestBotocoreSignedRequests(t *testing.T) {
+	t.Parallel()
 	py := requirePython(t)
 	// botocore signs with the real clock, so the verifier uses it too.
 	v := &sigv4.Verifier{Credentials: testStore(t), Service: service, Region: "us-east-1"}

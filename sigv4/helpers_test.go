@@ -1,6 +1,7 @@
 package sigv4_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -57,6 +58,16 @@ type verifyServer struct {
 
 func startVerifyServer(t testing.TB, v *sigv4.Verifier) *verifyServer {
 	t.Helper()
+	return startVerifyServerWith(t, v, func(w http.ResponseWriter, r *http.Request, res *sigv4.Result) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"principal": res.Principal})
+	})
+}
+
+// startVerifyServerWith is startVerifyServer whose verified requests are
+// answered by reply (after the body has been read and recorded).
+func startVerifyServerWith(t testing.TB, v *sigv4.Verifier, reply func(w http.ResponseWriter, r *http.Request, res *sigv4.Result)) *verifyServer {
+	t.Helper()
 	s := &verifyServer{outcomes: map[string]outcome{}}
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, found := sigv4.ResultFrom(r.Context())
@@ -70,8 +81,8 @@ func startVerifyServer(t testing.TB, v *sigv4.Verifier) *verifyServer {
 			return
 		}
 		s.record(r, outcome{res: res, body: string(body)})
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"principal": res.Principal})
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		reply(w, r, res)
 	})
 	onError := func(w http.ResponseWriter, r *http.Request, err error) {
 		s.record(r, outcome{err: err})
@@ -100,3 +111,10 @@ func (s *verifyServer) outcome(t testing.TB, name string) outcome {
 }
 
 func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+// requests is how many requests the server has recorded.
+func (s *verifyServer) requests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.outcomes)
+}
