@@ -65,6 +65,10 @@ func (x *snowFake) handle(w http.ResponseWriter, r *http.Request, _ int) {
 			rows = append(rows, `{"sys_id":"`+u.id+`"}`)
 		}
 		reply(w, 200, `{"result":[`+strings.Join(rows, ",")+`]}`, "X-Total-Count", strconv.Itoa(len(rows)))
+	case r.Method == "GET" && r.URL.Path == "/api/now/table/incident/"+x.rec["sys_id"]:
+		x.write(w, 200, x.rec, q)
+	case r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/api/now/table/incident/"):
+		reply(w, 404, `{"error":{"message":"No Record found","detail":"Record doesn't exist or ACL restricts the record retrieval"},"status":"failure"}`)
 	case r.Method == "PATCH" && r.URL.Path == "/api/now/table/incident/"+x.rec["sys_id"]:
 		var body map[string]string
 		if json.NewDecoder(r.Body).Decode(&body) != nil {

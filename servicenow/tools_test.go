@@ -372,3 +372,17 @@ func TestToolReturnsErrorWhenCallIsCanceled(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
+
+func TestAccessMessagesAreDistinctAndSuggestNoWorkaround(t *testing.T) {
+	if MsgForbidden == MsgNotFound {
+		t.Fatal("403 and 404 share a message")
+	}
+	for _, msg := range []string{MsgForbidden, MsgNotFound, MsgUnauthorized, MsgNoToken} {
+		lower := strings.ToLower(msg)
+		for _, hint := range []string{"admin", "instead", "try ", "another", "workaround", "ask", "bypass", "elevat"} {
+			if strings.Contains(lower, hint) {
+				t.Errorf("message %q suggests a way around the refusal (%q)", msg, hint)
+			}
+		}
+	}
+}
