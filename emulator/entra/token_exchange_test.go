@@ -140,7 +140,9 @@ func TestTokenExchangeErrors(t *testing.T) {
 	tokenA := tn.tokenA(t)
 	forConnector := tn.mustToken(t, passwordForm(entra.DevAgentClientID, agentSecret, connectorScope))
 	appOnly := tn.mustToken(t, clientCredentialsForm(entra.DevAgentClientID, agentSecret, agentAPI+"/.default"))
-	aud := func(kv ...string) url.Values { return exchangeForm(tokenA, append([]string{"audience", connectorAPI}, kv...)...) }
+	aud := func(kv ...string) url.Values {
+		return exchangeForm(tokenA, append([]string{"audience", connectorAPI}, kv...)...)
+	}
 
 	tests := []struct {
 		name     string
