@@ -76,17 +76,20 @@ func NewHandler(broker *identity.Broker, keys *KeyStore, opts *Options) (*Handle
 		MaxBodyBytes: maxBody,
 		Now:          h.now,
 	}
-	for name, serve := range h.operations() {
-		svcName, control := DataPlaneService, false
-		if _, ok := theModel.Services[ControlPlaneService].Operations[name]; ok {
-			svcName, control = ControlPlaneService, true
-		}
+	ops := h.operations()
+	for svcName, names := range servedOperations {
 		svc := theModel.Services[svcName]
-		op, ok := svc.Operations[name]
-		if !ok {
-			return nil, fmt.Errorf("awsapi: operation %s is not in model.json", name)
+		for _, name := range names {
+			op, ok := svc.Operations[name]
+			if !ok {
+				return nil, fmt.Errorf("awsapi: operation %s is not in model.json", name)
+			}
+			h.routes[op.Path] = &route{name: name, control: svcName == ControlPlaneService, svc: svc, op: op, serve: ops[name]}
+			delete(ops, name)
 		}
-		h.routes[op.Path] = &route{name: name, control: control, svc: svc, op: op, serve: serve}
+	}
+	for name := range ops {
+		return nil, fmt.Errorf("awsapi: operation %s is not served", name)
 	}
 	return h, nil
 }
@@ -153,6 +156,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt *route, reqID
 		return fail(&apiError{Status: http.StatusRequestEntityTooLarge, Type: typeValidation, Reason: reasonCannotParse, Message: "request body too large"})
 	}
 	ctx := identity.WithRequestInfo(r.Context(), identity.RequestInfo{RequestID: reqID})
+	if rt.serve == nil {
+		return fail(&apiError{Status: http.StatusNotImplemented, Type: typeUnknownOperation, Message: rt.name + " is not implemented by this broker yet"})
+	}
 	out, e := rt.serve(ctx, c, rt, body)
 	if e != nil {
 		if e.Status == http.StatusInternalServerError {
