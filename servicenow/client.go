@@ -131,8 +131,8 @@ func (c *Client) UpdateWith(ctx context.Context, table, sysID string, fields map
 // Create POSTs a new row of table with fields and returns it as ServiceNow
 // gives it back (201), with opt.Fields, opt.DisplayValue and
 // opt.ExcludeReferenceLink applied. Fields left out get the table's
-// defaults: on incident, caller_id and opened_by default to the calling
-// user. A Create is retried only after a 429, which ServiceNow sends
+// defaults (on incident, opened_by is the calling user; caller_id has no
+// default). A Create is retried only after a 429, which ServiceNow sends
 // before doing anything, so a retry cannot create a second row.
 func (c *Client) Create(ctx context.Context, table string, fields map[string]string, opt ListOptions) (Record, error) {
 	s := c.newSession()

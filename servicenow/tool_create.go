@@ -5,6 +5,7 @@ package servicenow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -21,10 +22,8 @@ type createIn struct {
 	AssignedTo       string     `json:"assigned_to"`
 }
 
-// changes validates the new incident's fields. caller_id and opened_by
-// are left out on purpose: ServiceNow (and the emulator) default them to
-// the user making the call, who is the signed-in user, so no model input
-// can name another caller.
+// changes validates the new incident's fields from the model. The caller
+// is not among them: create sets it to the signed-in user.
 func (in createIn) changes() ([]change, error) {
 	short, err := text("short_description", in.ShortDescription, maxShortDescLen)
 	if err != nil {
@@ -81,8 +80,23 @@ func (t *incidentTools) create(ctx context.Context, k *call, raw json.RawMessage
 	if err != nil {
 		return k.invalid(err), nil
 	}
-	if who := strings.TrimSpace(in.AssignedTo); who != "" {
-		id, err := k.userSysID(ctx, who)
+	// The caller is always the signed-in user, whom ServiceNow resolves:
+	// no input can name another caller. (opened_by defaults to the user
+	// making the call; caller_id has no default in a base instance.)
+	me, err := k.userSysID(ctx, "me")
+	if errors.Is(err, errNoUser) || errors.Is(err, errManyUsers) {
+		k.outcome = OutcomeNotFound
+		return errResult(MsgNoSelf, "incident: caller not found"), nil
+	}
+	if err != nil {
+		return k.fail(err)
+	}
+	cs = append(cs, change{"caller", "caller_id", me})
+	switch who := strings.TrimSpace(in.AssignedTo); {
+	case strings.EqualFold(who, "me"):
+		cs = append(cs, change{"assigned_to", "assigned_to", me})
+	case who != "":
+		id, err := k.assigneeID(ctx, who)
 		if err != nil {
 			return k.fail(err)
 		}

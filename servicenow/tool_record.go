@@ -244,7 +244,7 @@ func (t *incidentTools) update(ctx context.Context, k *call, raw json.RawMessage
 		return k.fail(err)
 	}
 	if who := strings.TrimSpace(in.AssignedTo); who != "" {
-		id, err := k.userSysID(ctx, who)
+		id, err := k.assigneeID(ctx, who)
 		if err != nil {
 			return k.fail(err)
 		}

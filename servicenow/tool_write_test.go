@@ -2,6 +2,7 @@ package servicenow
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -42,9 +43,11 @@ func bodyOf(t *testing.T, r recorded) map[string]string {
 }
 
 const (
-	lookup45   = "GET /api/now/table/incident sysparm_query=number=INC0012345 sysparm_fields=sys_id sysparm_limit=1"
-	patch45    = "PATCH /api/now/table/incident/" + inc45ID + " sysparm_fields=" + detailFieldList + " sysparm_display_value=all"
-	patch45Row = "PATCH /api/now/table/incident/" + inc45ID + " sysparm_fields=sys_id,number,short_description,priority,state,category,assigned_to,caller_id,opened_at sysparm_display_value=all"
+	lookupMe     = "GET /api/now/table/sys_user sysparm_query=sys_id=javascript:gs.getUserID()^active=true sysparm_fields=sys_id sysparm_limit=2"
+	postIncident = "POST /api/now/table/incident sysparm_fields=" + detailFieldList + " sysparm_display_value=all"
+	lookup45     = "GET /api/now/table/incident sysparm_query=number=INC0012345 sysparm_fields=sys_id sysparm_limit=1"
+	patch45      = "PATCH /api/now/table/incident/" + inc45ID + " sysparm_fields=" + detailFieldList + " sysparm_display_value=all"
+	patch45Row   = "PATCH /api/now/table/incident/" + inc45ID + " sysparm_fields=sys_id,number,short_description,priority,state,category,assigned_to,caller_id,opened_at sysparm_display_value=all"
 )
 
 func TestUpdateIncidentResolvesNumberThenPatches(t *testing.T) {
@@ -170,13 +173,10 @@ func TestCreateIncidentPostsAsTheUserAndReturnsExactJSON(t *testing.T) {
 		t.Errorf("summary = %q", res.Summary)
 	}
 	reqs := f.requests()
-	wantRequests(t, reqs, []string{
-		"GET /api/now/table/sys_user sysparm_query=sys_id=javascript:gs.getUserID()^active=true sysparm_fields=sys_id sysparm_limit=2",
-		"POST /api/now/table/incident sysparm_fields=" + detailFieldList + " sysparm_display_value=all",
-	})
-	// No caller_id or opened_by: ServiceNow sets both to the signed-in user.
+	// One lookup of the signed-in user serves caller and assignee.
+	wantRequests(t, reqs, []string{lookupMe, postIncident})
 	wantBody := map[string]string{"short_description": "Printer on fire", "description": "Smoke ^ORcategory=hr <b>now</b>",
-		"category": "hardware", "impact": "2", "urgency": "1", "assigned_to": janeID}
+		"category": "hardware", "impact": "2", "urgency": "1", "caller_id": janeID, "assigned_to": janeID}
 	if d := cmp.Diff(wantBody, bodyOf(t, reqs[1])); d != "" {
 		t.Errorf("POST body (-want +got):\n%s", d)
 	}
@@ -201,9 +201,40 @@ func TestCreateIncidentReportsComputedPriorityAsNotApplied(t *testing.T) {
 		t.Errorf("summary = %q", res.Summary)
 	}
 	reqs := f.requests()
-	if d := cmp.Diff(map[string]string{"short_description": "Printer on fire", "priority": "1"}, bodyOf(t, reqs[0])); d != "" || len(reqs) != 1 {
-		t.Errorf("%d requests; POST body (-want +got):\n%s", len(reqs), d)
+	wantRequests(t, reqs, []string{lookupMe, postIncident})
+	if d := cmp.Diff(map[string]string{"short_description": "Printer on fire", "priority": "1", "caller_id": janeID}, bodyOf(t, reqs[1])); d != "" {
+		t.Errorf("POST body (-want +got):\n%s", d)
 	}
+}
+
+func TestCreateIncidentAssignsAnotherUserButTheCallerIsAlwaysMe(t *testing.T) {
+	f, c := newFake(t, newSnowFake().handle)
+	res := run(t, c, "create_incident", `{"short_description":"Printer on fire","assigned_to":"bob.jones@company.com"}`)
+	var got struct {
+		Incident incidentDetail `json:"incident"`
+	}
+	if err := json.Unmarshal([]byte(res.Content), &got); err != nil || res.IsError {
+		t.Fatalf("result %q (error=%v): %v", res.Content, res.IsError, err)
+	}
+	if got.Incident.Caller != "Jane Smith" || got.Incident.AssignedTo != "Bob Jones" {
+		t.Errorf("caller %q, assigned to %q; want Jane Smith, Bob Jones", got.Incident.Caller, got.Incident.AssignedTo)
+	}
+	reqs := f.requests()
+	wantRequests(t, reqs, []string{lookupMe, "GET /api/now/table/sys_user sysparm_query=email=bob.jones@company.com^active=true sysparm_fields=sys_id sysparm_limit=2", postIncident})
+	if d := cmp.Diff(map[string]string{"short_description": "Printer on fire", "caller_id": janeID, "assigned_to": bobID}, bodyOf(t, reqs[2])); d != "" {
+		t.Errorf("POST body (-want +got):\n%s", d)
+	}
+}
+
+func TestCreateIncidentWithoutTheUsersOwnRecordCreatesNothing(t *testing.T) {
+	f, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		reply(w, 200, `{"result":[]}`, "X-Total-Count", "0")
+	})
+	res := run(t, c, "create_incident", `{"short_description":"Printer on fire"}`)
+	if !res.IsError || res.Content != MsgNoSelf {
+		t.Errorf("result = %q (error=%v), want %q", res.Content, res.IsError, MsgNoSelf)
+	}
+	wantRequests(t, f.requests(), []string{lookupMe})
 }
 
 func TestCreateIncidentInputErrors(t *testing.T) {

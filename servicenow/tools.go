@@ -24,6 +24,9 @@ const (
 	MsgUnavailable  = "ServiceNow is unavailable right now."
 	MsgRateLimited  = "ServiceNow is limiting requests right now; please try again later."
 	MsgNoToken      = "Could not get access to ServiceNow on your behalf; please sign in again."
+	// MsgNoSelf: create_incident could not read the signed-in user's own
+	// sys_user record to make them the caller.
+	MsgNoSelf = "ServiceNow did not return your own user record, so the incident was not created."
 )
 
 const (

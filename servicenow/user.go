@@ -5,6 +5,7 @@ package servicenow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -19,6 +20,24 @@ func checkAssignee(who string) error {
 		return nil
 	}
 	return invalid("assigned_to", `use "me", a ServiceNow user name or an email address`)
+}
+
+// Lookup failures of userSysID, worded by its callers.
+var (
+	errNoUser    = errors.New("servicenow: no such active user")
+	errManyUsers = errors.New("servicenow: several users match")
+)
+
+// assigneeID looks up an assignee, wording a failed lookup as input.
+func (k *call) assigneeID(ctx context.Context, who string) (string, error) {
+	id, err := k.userSysID(ctx, who)
+	switch {
+	case errors.Is(err, errNoUser):
+		return "", invalid("assigned_to", "no active ServiceNow user you can see has that user name or email")
+	case errors.Is(err, errManyUsers):
+		return "", invalid("assigned_to", "several ServiceNow users match; use the user name")
+	}
+	return id, err
 }
 
 // userSysID returns the sys_id of the one active user who is "me" (the
@@ -41,9 +60,9 @@ func (k *call) userSysID(ctx context.Context, who string) (string, error) {
 	}
 	switch {
 	case len(rows) == 0:
-		return "", invalid("assigned_to", "no active ServiceNow user you can see has that user name or email")
+		return "", errNoUser
 	case len(rows) > 1:
-		return "", invalid("assigned_to", "several ServiceNow users match; use the user name")
+		return "", errManyUsers
 	}
 	id := rows[0].Value("sys_id")
 	if checkSysID(id) != nil {
