@@ -31,10 +31,11 @@ const (
 	dialectBotocore
 )
 
-// canonicalRequest builds the SigV4 canonical request for r. ok is false
-// when r cannot be expressed in dialect d (a query that does not decode).
-// Every signed header must be present (checked by the caller).
-func canonicalRequest(r *http.Request, a *authorization, payloadHash string, d dialect) (s string, ok bool) {
+// canonicalRequest builds the SigV4 canonical request for r. values[i]
+// holds the received values of a.headerNames[i] (see headerValues). ok is
+// false when r cannot be expressed in dialect d (a query that does not
+// decode).
+func canonicalRequest(r *http.Request, a *authorization, values [][]string, payloadHash string, d dialect) (s string, ok bool) {
 	path, rawQuery := requestTarget(r)
 	var query string
 	switch d {
@@ -59,10 +60,10 @@ func canonicalRequest(r *http.Request, a *authorization, payloadHash string, d d
 	b.WriteByte('\n')
 	b.WriteString(query)
 	b.WriteByte('\n')
-	for _, name := range a.headerNames {
+	for n, name := range a.headerNames {
 		b.WriteString(name)
 		b.WriteByte(':')
-		for i, v := range headerValues(r, name) {
+		for i, v := range values[n] {
 			if i > 0 {
 				b.WriteByte(',')
 			}

@@ -125,8 +125,9 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 	if len(tokens) > 0 && !a.signs("x-amz-security-token") {
 		return nil, fmt.Errorf("%w: x-amz-security-token", ErrUnsignedHeader)
 	}
-	for _, h := range a.headerNames {
-		if headerValues(r, h) == nil {
+	values := make([][]string, len(a.headerNames))
+	for i, h := range a.headerNames {
+		if values[i] = headerValues(r, h); values[i] == nil {
 			return nil, fmt.Errorf("%w: %s", ErrMissingSignedHeader, h)
 		}
 	}
@@ -160,10 +161,10 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 	}
 
 	key := signingKey(cred.SecretAccessKey, a)
-	spec, ok := canonicalRequest(r, a, payloadHash, dialectSpec)
+	spec, ok := canonicalRequest(r, a, values, payloadHash, dialectSpec)
 	matched := ok && hmac.Equal(signature(key, a, spec), a.signature)
 	if !matched {
-		if boto, _ := canonicalRequest(r, a, payloadHash, dialectBotocore); boto != spec {
+		if boto, _ := canonicalRequest(r, a, values, payloadHash, dialectBotocore); boto != spec {
 			matched = hmac.Equal(signature(key, a, boto), a.signature)
 		}
 	}
