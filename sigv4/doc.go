@@ -47,8 +47,12 @@
 // the path, signs query pairs as sent without re-encoding, and collapses
 // any whitespace (tabs too) in header values. A request that fails the spec
 // form is therefore checked once more in botocore's form when that differs;
-// ordinary requests, where both agree, cost one HMAC. Signatures are
-// compared with hmac.Equal.
+// ordinary requests, where both agree, are signed and compared once.
+// Signatures are compared with hmac.Equal.
+//
+// botocore also signs both values of a repeated header but sends only the
+// last, so such requests fail here as they fail at AWS; and urllib3
+// uppercases lowercase %xx escapes in the query after botocore signed them.
 //
 // Limits inherited from SigV4: a signed request can be replayed within
 // MaxSkew, and the order of repeated query parameters is not signed, so
