@@ -33,6 +33,12 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.h.Se
 // Entra emulator at entraURL for the ServiceNow API Connector when set.
 func startInstance(t *testing.T, entraURL string) *httptest.Server {
 	t.Helper()
+	return startInstanceWith(t, entraURL, nil)
+}
+
+// startInstanceWith is startInstance with cfg adjusted by adjust.
+func startInstanceWith(t *testing.T, entraURL string, adjust func(*snemu.Config)) *httptest.Server {
+	t.Helper()
 	lh := &lateHandler{}
 	hs := httptest.NewServer(lh)
 	t.Cleanup(hs.Close)
@@ -43,6 +49,9 @@ func startInstance(t *testing.T, entraURL string) *httptest.Server {
 			MetadataURL: entraURL + "/" + entra.DevTenantID + "/v2.0/.well-known/openid-configuration",
 			ClientID:    entra.DevConnectorClientID,
 		}}
+	}
+	if adjust != nil {
+		adjust(&cfg)
 	}
 	srv, err := snemu.New(context.Background(), cfg)
 	if err != nil {
