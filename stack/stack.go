@@ -12,6 +12,7 @@ import (
 	"github.com/onbehalf/onbehalf/authorizer"
 	"github.com/onbehalf/onbehalf/config"
 	"github.com/onbehalf/onbehalf/identity"
+	"github.com/onbehalf/onbehalf/identity/awsapi"
 	"github.com/onbehalf/onbehalf/incidentagent"
 	"github.com/onbehalf/onbehalf/keyring"
 	"github.com/onbehalf/onbehalf/model"
@@ -33,12 +34,17 @@ type Options struct {
 	// RuntimeListener and IdentityListener, when set, are used instead of
 	// listening on the configured addresses (tests pass :0 listeners).
 	RuntimeListener, IdentityListener net.Listener
+	// IdentityRegion, when set, is the only region SigV4 requests to the
+	// identity API may be signed for.
+	IdentityRegion string
 }
 
 // Stack is a running onbehalf.
 type Stack struct {
-	Store       store.Store
-	Broker      *identity.Broker
+	Store  store.Store
+	Broker *identity.Broker
+	// Keys are the access keys the identity API accepts.
+	Keys        *awsapi.KeyStore
 	RuntimeURL  string
 	IdentityURL string
 
@@ -127,21 +133,20 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err
 	if s.RuntimeURL, err = s.serve(opts.RuntimeListener, cfg.Runtime.Listen, front); err != nil {
 		return nil, fmt.Errorf("runtime.listen: %w", err)
 	}
-	if s.IdentityURL, err = s.serve(opts.IdentityListener, cfg.Identity.Listen, identityHandler()); err != nil {
+	// The broker's HTTP face: the AgentCore Identity API, SigV4-verified
+	// against the access keys sealed in the store (GET /ping unsigned).
+	s.Keys = awsapi.NewKeyStore(s.Store, keys, nil)
+	api, err := awsapi.NewHandler(s.Broker, s.Keys, &awsapi.Options{
+		Region: opts.IdentityRegion,
+		Logger: opts.Logger.With("component", "identity-api"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("identity api: %w", err)
+	}
+	if s.IdentityURL, err = s.serve(opts.IdentityListener, cfg.Identity.Listen, api); err != nil {
 		return nil, fmt.Errorf("identity.listen: %w", err)
 	}
 	return s, nil
-}
-
-// identityHandler is the broker's HTTP face. The AgentCore Identity API
-// (SigV4, rest-json) is not served yet: only /ping answers.
-func identityHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /ping", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"status":"Healthy"}` + "\n"))
-	})
-	return mux
 }
 
 func (s *Stack) serve(ln net.Listener, addr string, h http.Handler) (string, error) {

@@ -105,6 +105,10 @@ func startDev(ctx context.Context, opts devOptions) (_ *devStack, err error) {
 	if err := d.Env.ensureSecrets(old); err != nil {
 		return nil, err
 	}
+	apiKeys, err := d.Env.ensureAccessKeys(old)
+	if err != nil {
+		return nil, err
+	}
 	lns := map[string]net.Listener{}
 	for _, a := range []struct{ name, addr string }{
 		{"runtime", opts.RuntimeAddr}, {"identity", opts.IdentityAddr},
@@ -175,6 +179,11 @@ func startDev(ctx context.Context, opts devOptions) (_ *devStack, err error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, k := range apiKeys {
+		if err := d.stack.Keys.Put(ctx, k); err != nil {
+			return nil, fmt.Errorf("identity api keys: %w", err)
+		}
 	}
 	return d, nil
 }
@@ -296,7 +305,7 @@ func printBanner(w io.Writer, e devEnv) {
 	fmt.Fprintf(w, `onbehalf dev is running (data dir %s)
 
   runtime     %s   POST /invocations, GET /ping
-  identity    %s   identity broker (GET /ping)
+  identity    %s   identity broker: AgentCore Identity API (SigV4; aws CLI, boto3, AWS SDKs)
   entra       %s   Entra ID emulator, tenant %s
   servicenow  %s   ServiceNow emulator (Basic auth: %s, password in dev.env)
 
@@ -310,9 +319,17 @@ Try, in another terminal:
   %s invoke --bearer-token "$(%s token --user bob.jones@company.com)" "Show me my open incidents"
   curl -s -u "$SERVICENOW_ADMIN_USER:$SERVICENOW_ADMIN_PASSWORD" "$SERVICENOW_URL/api/now/table/incident?sysparm_fields=number,short_description,category&sysparm_display_value=true"
 
+The aws CLI against the broker (after sourcing dev.env; AWS_ACCESS_KEY_ID there is an admin key):
+  aws bedrock-agentcore-control get-workload-identity --name "$WORKLOAD_NAME" --endpoint-url "$ONBEHALF_IDENTITY_URL"
+  aws bedrock-agentcore-control list-oauth2-credential-providers --endpoint-url "$ONBEHALF_IDENTITY_URL"
+  AWS_ACCESS_KEY_ID="$WORKLOAD_AWS_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY="$WORKLOAD_AWS_SECRET_ACCESS_KEY" \
+    aws bedrock-agentcore get-workload-access-token-for-jwt --workload-name "$WORKLOAD_NAME" \
+    --user-token "$(%s token --user jane.smith@company.com)" --endpoint-url "$ONBEHALF_IDENTITY_URL"
+More keys: %s identity keys create --workload NAME   (or --admin)
+
 Press Ctrl-C to stop.
 `, e[envDataDir], e[envRuntimeURL], e[envIdentityURL], e[envEntraURL], e[envEntraTenant], e[envServiceNowURL], e[envSNAdminUser],
-		strings.Join(devUsers, "\n  "), e[envDataDir], self, self, self, self)
+		strings.Join(devUsers, "\n  "), e[envDataDir], self, self, self, self, self, self)
 }
 
 // lookPathSelf returns the bare command name when PATH finds exe by it.

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/onbehalf/onbehalf/identity/awsapi"
 )
 
 // devEnv is the dev stack's settings, written as <data-dir>/dev.env so a
@@ -30,7 +32,19 @@ const (
 	envSNAdminUser     = "SERVICENOW_ADMIN_USER"
 	envSNAdminPassword = "SERVICENOW_ADMIN_PASSWORD"
 	envUserPassword    = "DEV_USER_PASSWORD"
+	// The identity API's access keys: admin (control plane + everything)
+	// under the names every AWS tool reads, and the dev agent workload's.
+	envAWSAccessKeyID     = "AWS_ACCESS_KEY_ID"
+	envAWSSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
+	envAWSRegion          = "AWS_REGION"
+	envAWSDefaultRegion   = "AWS_DEFAULT_REGION" // the AWS CLI v1 reads only this one
+	envWorkloadName       = "WORKLOAD_NAME"
+	envWorkloadKeyID      = "WORKLOAD_AWS_ACCESS_KEY_ID"
+	envWorkloadSecret     = "WORKLOAD_AWS_SECRET_ACCESS_KEY"
 )
+
+// devRegion is the region the dev stack's ARNs and dev.env name.
+const devRegion = "us-east-1"
 
 // secretNames are generated once per data dir and kept across restarts.
 var secretNames = []string{envAgentSecret, envSNAdminPassword, envUserPassword}
@@ -96,4 +110,30 @@ func (e devEnv) ensureSecrets(old devEnv) error {
 		e[k] = hex.EncodeToString(b)
 	}
 	return nil
+}
+
+// ensureAccessKeys keeps the identity API keys of an earlier run and
+// generates missing ones; the dev stack stores them in its KeyStore.
+func (e devEnv) ensureAccessKeys(old devEnv) ([]awsapi.AccessKey, error) {
+	var out []awsapi.AccessKey
+	for _, k := range []struct {
+		id, secret string
+		grant      awsapi.Grant
+	}{
+		{envAWSAccessKeyID, envAWSSecretAccessKey, awsapi.Grant{Admin: true}},
+		{envWorkloadKeyID, envWorkloadSecret, awsapi.Grant{Workload: devWorkload}},
+	} {
+		key := awsapi.AccessKey{AccessKeyID: old[k.id], SecretAccessKey: old[k.secret], Grant: k.grant}
+		if key.AccessKeyID == "" || key.SecretAccessKey == "" {
+			var err error
+			if key, err = awsapi.GenerateAccessKey(k.grant); err != nil {
+				return nil, err
+			}
+		}
+		e[k.id], e[k.secret] = key.AccessKeyID, key.SecretAccessKey
+		out = append(out, key)
+	}
+	e[envAWSRegion], e[envAWSDefaultRegion] = devRegion, devRegion
+	e[envWorkloadName] = devWorkload
+	return out, nil
 }

@@ -120,9 +120,10 @@ func keyRow(id string) (row string, ad []byte) {
 
 var accessKeyIDRE = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 
-// Create issues a fresh key for g and stores it. The secret is returned
-// only here.
-func (s *KeyStore) Create(ctx context.Context, g Grant) (AccessKey, error) {
+// GenerateAccessKey returns fresh key material for g, shaped like AWS's
+// (a 20-character id starting "AKOB", a 40-character secret), without
+// storing it: Put stores it.
+func GenerateAccessKey(g Grant) (AccessKey, error) {
 	if err := g.Validate(); err != nil {
 		return AccessKey{}, err
 	}
@@ -134,12 +135,21 @@ func (s *KeyStore) Create(ctx context.Context, g Grant) (AccessKey, error) {
 	if _, err := rand.Read(secret); err != nil {
 		return AccessKey{}, err
 	}
-	k := AccessKey{
+	return AccessKey{
 		AccessKeyID:     "AKOB" + base32.StdEncoding.EncodeToString(id),
 		SecretAccessKey: base64.StdEncoding.EncodeToString(secret),
 		Grant:           g,
-		CreatedAt:       s.now().UTC().Truncate(time.Second),
+	}, nil
+}
+
+// Create issues a fresh key for g and stores it. The secret is returned
+// only here.
+func (s *KeyStore) Create(ctx context.Context, g Grant) (AccessKey, error) {
+	k, err := GenerateAccessKey(g)
+	if err != nil {
+		return AccessKey{}, err
 	}
+	k.CreatedAt = s.now().UTC().Truncate(time.Second)
 	return k, s.Put(ctx, k)
 }
 
