@@ -131,3 +131,28 @@ func TestDevConfigMatchesDevData(t *testing.T) {
 		t.Errorf("DevConfig is not valid: %v", err)
 	}
 }
+
+func TestNewRejectsBadRedirectURIs(t *testing.T) {
+	cfg := entra.DevConfig("http://127.0.0.1:8082", "s", "pw")
+	cfg.Apps[0].RedirectURIs = []string{"/relative", "https://x.example/cb#frag", "https://x.example/*"}
+	cfg.Apps[0].SPARedirectURIs = []string{"myapp://callback", "https://x.example/spa", "https://x.example/spa"}
+	_, err := entra.New(cfg)
+	if err == nil {
+		t.Fatal("New accepted bad redirect URIs")
+	}
+	for _, want := range []string{"RedirectURIs[0]", "RedirectURIs[1]", "RedirectURIs[2]", "SPARedirectURIs[0]", `SPARedirectURIs[2] "https://x.example/spa" is registered twice`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestDevConfigRuntimeURLBecomesTheAgentsSPARedirectURI(t *testing.T) {
+	cfg := entra.DevConfig("http://127.0.0.1:8082", "s", "pw", entra.DevOptions{RuntimeURL: "http://127.0.0.1:8080/"})
+	if got := cfg.Apps[0].SPARedirectURIs; len(got) != 1 || got[0] != "http://127.0.0.1:8080/" {
+		t.Errorf("agent SPA redirect URIs = %v", got)
+	}
+	if got := entra.DevConfig("http://127.0.0.1:8082", "s", "pw").Apps[0].SPARedirectURIs; len(got) != 0 {
+		t.Errorf("without RuntimeURL: %v, want none", got)
+	}
+}

@@ -1,8 +1,10 @@
 package entratest_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -47,5 +49,48 @@ func TestStartGivesEachTenantFreshSecrets(t *testing.T) {
 	a, b := entratest.Start(t), entratest.Start(t)
 	if a.AgentSecret == b.AgentSecret || a.UserPassword == b.UserPassword || a.URL == b.URL {
 		t.Errorf("two tenants share secrets or URL")
+	}
+}
+
+func TestSignInDrivesTheCodeFlowForAUIAtRuntimeURL(t *testing.T) {
+	const ui = "http://127.0.0.1:5999"
+	tn := entratest.Start(t, entratest.WithRuntimeURL(ui))
+	verifier, challenge := entratest.NewPKCE()
+	authz := tn.AuthorizeURL() + "?" + url.Values{
+		"client_id": {entra.DevAgentClientID}, "redirect_uri": {ui + "/"}, "response_type": {"code"},
+		"scope": {entratest.AgentScope + " openid offline_access"}, "state": {"st"},
+		"code_challenge": {challenge}, "code_challenge_method": {"S256"},
+	}.Encode()
+	back := tn.SignIn(t, authz, "soc.analyst@company.com", false)
+	if back.Host != "127.0.0.1:5999" || back.Query().Get("state") != "st" || back.Query().Get("code") == "" {
+		t.Fatalf("redirect = %s, want the UI with code and state", back.Redacted())
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, tn.TokenURL(), strings.NewReader(url.Values{
+		"grant_type": {entra.GrantAuthorizationCode}, "client_id": {entra.DevAgentClientID},
+		"code": {back.Query().Get("code")}, "redirect_uri": {ui + "/"}, "code_verifier": {verifier},
+	}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", ui)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+		IDToken      string `json:"id_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || body.AccessToken == "" || body.RefreshToken == "" || body.IDToken == "" {
+		t.Fatalf("redeem = %d (%v), want access, refresh and ID tokens", resp.StatusCode, err)
+	}
+	if resp.Header.Get("Access-Control-Allow-Origin") != ui {
+		t.Errorf("Access-Control-Allow-Origin = %q, want %q", resp.Header.Get("Access-Control-Allow-Origin"), ui)
+	}
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(body.AccessToken, claims); err != nil || claims["preferred_username"] != "soc.analyst@company.com" {
+		t.Errorf("Token A = %v (%v)", claims, err)
 	}
 }
