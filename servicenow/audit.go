@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/onbehalf/onbehalf/trace"
 )
 
 // Outcomes of a CallEvent.
@@ -65,6 +67,25 @@ func (ev CallEvent) Detail() string {
 		s += ", re-authenticated"
 	}
 	return s + ", " + ev.Duration.Round(time.Millisecond).String()
+}
+
+// Hop is ev as a downstream-call hop for the UI's trace panel, e.g.
+// Detail "update_incident: PATCH incident INC0012345, forbidden".
+func (ev CallEvent) Hop() trace.Hop {
+	d := ev.Method + " " + ev.Table
+	if ev.Tool != "" {
+		d = ev.Tool + ": " + d
+	}
+	if ev.Record != "" {
+		d += " " + ev.Record
+	}
+	if ev.Reauthenticated {
+		d += ", re-authenticated"
+	}
+	if ev.Outcome != OutcomeOK {
+		d += ", " + ev.Outcome
+	}
+	return trace.Hop{Hop: trace.HopDownstream, Detail: d, Status: ev.Status, Rows: ev.Rows, Millis: ev.Duration.Milliseconds()}
 }
 
 // outcomeOf classifies the error a call ended with.

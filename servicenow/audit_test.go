@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/onbehalf/onbehalf/trace"
 )
 
 // auditLog collects a Client's audit events; its clock moves 30ms per
@@ -191,5 +192,18 @@ func TestCallEventDetail(t *testing.T) {
 		if got := tt.ev.Detail(); got != tt.want {
 			t.Errorf("Detail() = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+func TestCallEventHop(t *testing.T) {
+	ev := CallEvent{Tool: "update_incident", Table: "incident", Method: "PATCH", Record: "INC0012345", Status: 403, Requests: 1,
+		Reauthenticated: true, Duration: 42 * time.Millisecond, Outcome: OutcomeForbidden}
+	want := trace.Hop{Hop: trace.HopDownstream, Detail: "update_incident: PATCH incident INC0012345, re-authenticated, forbidden", Status: 403, Millis: 42}
+	if d := cmp.Diff(want, ev.Hop()); d != "" {
+		t.Errorf("Hop() (-want +got):\n%s", d)
+	}
+	ok := CallEvent{Table: "incident", Method: "GET", Status: 200, Rows: 5, Duration: time.Millisecond, Outcome: OutcomeOK}
+	if d := cmp.Diff(trace.Hop{Hop: trace.HopDownstream, Detail: "GET incident", Status: 200, Rows: 5, Millis: 1}, ok.Hop()); d != "" {
+		t.Errorf("Hop() (-want +got):\n%s", d)
 	}
 }
