@@ -197,13 +197,7 @@ func (s *Server) storePending(ar *authRequest) {
 	ar.expires = now.Add(pendingLifetime)
 	s.stMu.Lock()
 	defer s.stMu.Unlock()
-	if len(s.st.pending) >= maxStored {
-		for k, v := range s.st.pending {
-			if !now.Before(v.expires) {
-				delete(s.st.pending, k)
-			}
-		}
-	}
+	makeRoom(s.st.pending, func(v *authRequest) bool { return !now.Before(v.expires) })
 	s.st.pending[ar.id] = ar
 }
 

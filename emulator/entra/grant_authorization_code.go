@@ -38,13 +38,7 @@ func (s *Server) issueCode(c *authCode) string {
 	code := randomToken("1.A", 48)
 	s.stMu.Lock()
 	defer s.stMu.Unlock()
-	if len(s.st.codes) >= maxStored {
-		for k, v := range s.st.codes {
-			if !now.Before(v.expires) {
-				delete(s.st.codes, k)
-			}
-		}
-	}
+	makeRoom(s.st.codes, func(c *authCode) bool { return !now.Before(c.expires) })
 	s.st.codes[storeKey(code)] = c
 	return code
 }

@@ -49,13 +49,7 @@ func (s *Server) issueRefreshToken(rec *refreshRec) string {
 	s.stMu.Lock()
 	defer s.stMu.Unlock()
 	rec.gen = s.st.gen[strings.ToLower(rec.user.ObjectID)]
-	if len(s.st.refresh) >= maxStored {
-		for k, r := range s.st.refresh {
-			if !now.Before(r.expires) {
-				delete(s.st.refresh, k)
-			}
-		}
-	}
+	makeRoom(s.st.refresh, func(r *refreshRec) bool { return !now.Before(r.expires) })
 	s.st.refresh[storeKey(tok)] = rec
 	return tok
 }

@@ -33,5 +33,25 @@ func originOf(raw string) string {
 }
 
 // maxStored bounds each map of codes, refresh tokens, sessions and
-// pending sign-ins; past it, expired entries are dropped on insert.
+// pending sign-ins.
 const maxStored = 4096
+
+// makeRoom runs before an insert into m: when m is full it drops the
+// expired entries, and if that is not enough, arbitrary ones (only a flood
+// of requests gets there).
+func makeRoom[V any](m map[string]V, expired func(V) bool) {
+	if len(m) < maxStored {
+		return
+	}
+	for k, v := range m {
+		if expired(v) {
+			delete(m, k)
+		}
+	}
+	for k := range m {
+		if len(m) < maxStored {
+			break
+		}
+		delete(m, k)
+	}
+}

@@ -54,13 +54,7 @@ func (s *Server) startSession(w http.ResponseWriter, user *User, mfa bool) {
 	now := s.now()
 	id := randomToken("", 32)
 	s.stMu.Lock()
-	if len(s.st.sessions) >= maxStored {
-		for k, v := range s.st.sessions {
-			if !now.Before(v.expires) {
-				delete(s.st.sessions, k)
-			}
-		}
-	}
+	makeRoom(s.st.sessions, func(v *session) bool { return !now.Before(v.expires) })
 	s.st.sessions[storeKey(id)] = &session{
 		user: user, mfa: mfa, gen: s.st.gen[strings.ToLower(user.ObjectID)],
 		signIn: now, expires: now.Add(sessionLifetime),
