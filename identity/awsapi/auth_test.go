@@ -114,12 +114,12 @@ func TestValidationErrorsNameEveryFieldLikeAWS(t *testing.T) {
 	for _, f := range e.FieldList {
 		names = append(names, f.Name)
 	}
-	if want := []string{"unexpected", "workloadName", "userToken"}; !slices.Equal(names, want) {
+	if want := []string{"unexpected", "userToken", "workloadName"}; !slices.Equal(names, want) {
 		t.Errorf("fieldList names %q, want %q", names, want)
 	}
 	if !strings.HasPrefix(e.Message, "3 validation errors detected: Value at 'unexpected'") ||
 		!strings.Contains(e.Message, "Member must satisfy regular expression pattern: [A-Za-z0-9_.-]+") ||
-		!strings.Contains(e.Message, "Value at 'userToken' failed to satisfy constraint: Member must not be null") {
+		!strings.Contains(e.Message, "; Value at 'userToken' failed to satisfy constraint: Member must not be null; Value at 'workloadName'") {
 		t.Errorf("message %q is not AWS's wording", e.Message)
 	}
 	if strings.Contains(e.Message, "no spaces allowed") {

@@ -114,11 +114,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		opName = rt.name
 	}
 	status, errType, akid := h.serve(w, r, rt, reqID)
-	attrs := []any{"operation", opName, "status", status, "access_key_id", akid, "request_id", reqID, "duration_ms", h.now().Sub(start).Milliseconds()}
+	level, msg := slog.LevelDebug, "identity api call"
 	if errType != "" {
-		h.log.InfoContext(r.Context(), "identity api call refused", append(attrs, "error_type", errType)...)
-	} else {
-		h.log.DebugContext(r.Context(), "identity api call", attrs...)
+		level, msg = slog.LevelInfo, "identity api call refused"
+	}
+	if h.log.Enabled(r.Context(), level) {
+		h.log.Log(r.Context(), level, msg, "operation", opName, "status", status, "error_type", errType,
+			"access_key_id", akid, "request_id", reqID, "duration_ms", h.now().Sub(start).Milliseconds())
 	}
 }
 

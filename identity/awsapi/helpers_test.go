@@ -42,7 +42,7 @@ const (
 // world is one broker behind the API on loopback, the Entra emulator it
 // exchanges at, and one admin key and one key per workload.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	idp      *entratest.Tenant
 	store    store.Store
 	broker   *identity.Broker
@@ -105,7 +105,11 @@ func (br *bodyRecorder) all() []string {
 	return append([]string(nil), br.bodies...)
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world { return newWorldFor(t, false) }
+
+// newWorldFor builds a world; for a benchmark, logs go to io.Discard at
+// info level (as in production) and responses are not recorded.
+func newWorldFor(t testing.TB, bench bool) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{t: t, logs: &syncBuffer{}, recorder: &bodyRecorder{}}
@@ -136,6 +140,9 @@ func newWorld(t *testing.T) *world {
 	}
 	t.Cleanup(az.Close)
 	logger := slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if bench {
+		logger = slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
 	w.broker, err = identity.New(identity.Config{
 		Store:   st,
 		Keyring: kr,
@@ -180,6 +187,12 @@ func newWorld(t *testing.T) *world {
 	h, err := awsapi.NewHandler(w.broker, w.keys, &awsapi.Options{Region: region, Logger: logger.With("component", "awsapi")})
 	if err != nil {
 		t.Fatalf("NewHandler: %v", err)
+	}
+	if bench {
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		w.url = srv.URL
+		return w
 	}
 	srv := httptest.NewServer(w.recorder.wrap(h))
 	t.Cleanup(srv.Close)

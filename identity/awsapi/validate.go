@@ -61,15 +61,19 @@ func decodeInput(svc *serviceModel, op *operationModel, body []byte, into any) *
 		unsupported(v, "", raw, reflect.TypeOf(into).Elem())
 	}
 	if len(v.errs) > 0 {
+		slices.SortStableFunc(v.errs, func(a, b fieldError) int { return strings.Compare(a.Name, b.Name) })
 		reason := reasonFieldValidationFailed
 		if v.parse {
 			reason = reasonCannotParse
 		}
 		return validationError(reason, "", v.errs)
 	}
-	if err := json.Unmarshal(body, into); err != nil {
-		// The model accepted it, so the Go type disagrees with the model.
-		return validationError(reasonCannotParse, "request body does not match the operation's input", nil)
+	if err := assign(reflect.ValueOf(into).Elem(), raw); err != nil {
+		// A type assign does not handle: let encoding/json do it.
+		if err := json.Unmarshal(body, into); err != nil {
+			// The model accepted it, so the Go type disagrees with the model.
+			return validationError(reasonCannotParse, "request body does not match the operation's input", nil)
+		}
 	}
 	return nil
 }
@@ -93,7 +97,7 @@ func (v *validator) check(path, shapeName string, value any) {
 			return
 		}
 		set := 0
-		for _, name := range slices.Sorted(mapKeys(obj)) {
+		for name := range obj {
 			m, known := sh.Members[name]
 			if !known {
 				v.fail(join(path, name), "Member is not defined by the service model")
@@ -133,7 +137,7 @@ func (v *validator) check(path, shapeName string, value any) {
 			return
 		}
 		v.length(at, sh, len(obj))
-		for _, k := range slices.Sorted(mapKeys(obj)) {
+		for k := range obj {
 			v.check(at+".key", sh.Key, k)
 			if obj[k] == nil {
 				v.fail(at+"."+k, "Member must not be null")
@@ -215,16 +219,6 @@ func join(path, name string) string {
 	return path + "." + name
 }
 
-func mapKeys(m map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 // unsupported refuses members the model defines but the Go input type has
 // no field for: decoding would silently drop them, and a caller who set,
 // say, a private endpoint must learn that this broker ignores it.
@@ -237,15 +231,15 @@ func unsupported(v *validator, path string, value any, t reflect.Type) {
 		switch t.Kind() {
 		case reflect.Struct:
 			fields := jsonFields(t)
-			for _, name := range slices.Sorted(mapKeys(val)) {
-				ft, ok := fields[name]
+			for name := range val {
+				f, ok := fields[name]
 				if !ok {
 					if val[name] != nil {
 						v.fail(join(path, name), "Member is not supported by this broker")
 					}
 					continue
 				}
-				unsupported(v, join(path, name), val[name], ft)
+				unsupported(v, join(path, name), val[name], f.typ)
 			}
 		case reflect.Map:
 			for k, e := range val {
@@ -261,39 +255,50 @@ func unsupported(v *validator, path string, value any, t reflect.Type) {
 	}
 }
 
-var fieldCache sync.Map // reflect.Type -> map[string]reflect.Type
+// field is one JSON member of a Go struct: its type and where it is.
+type field struct {
+	typ   reflect.Type
+	index []int
+}
+
+var fieldCache sync.Map // reflect.Type -> map[string]field
 
 // jsonFields maps t's JSON member names (encoding/json rules: tags,
-// embedded structs) to their types.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
+// embedded structs, outer fields first) to their fields.
+func jsonFields(t reflect.Type) map[string]field {
 	if f, ok := fieldCache.Load(t); ok {
-		return f.(map[string]reflect.Type)
+		return f.(map[string]field)
 	}
-	out := map[string]reflect.Type{}
+	out := map[string]field{}
+	var embedded []map[string]field
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" || (!f.IsExported() && !f.Anonymous) {
 			continue
 		}
-		if f.Anonymous && name == "" {
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			inner := map[string]field{}
+			for k, v := range jsonFields(f.Type) {
+				inner[k] = field{typ: v.typ, index: append([]int{i}, v.index...)}
 			}
-			if ft.Kind() == reflect.Struct {
-				for k, v := range jsonFields(ft) {
-					if _, dup := out[k]; !dup {
-						out[k] = v
-					}
-				}
-				continue
-			}
+			embedded = append(embedded, inner)
+			continue
+		}
+		if !f.IsExported() {
+			continue
 		}
 		if name == "" {
 			name = f.Name
 		}
-		out[name] = f.Type
+		out[name] = field{typ: f.Type, index: []int{i}}
+	}
+	for _, inner := range embedded {
+		for k, v := range inner {
+			if _, dup := out[k]; !dup {
+				out[k] = v
+			}
+		}
 	}
 	fieldCache.Store(t, out)
 	return out
