@@ -3,9 +3,20 @@
 //
 // It speaks the grants the identity broker uses — RFC 7523 jwt-bearer (Entra
 // ID On-Behalf-Of when the caller adds requested_token_use=on_behalf_of),
-// RFC 8693 token exchange, client credentials, refresh, and the resource
-// owner password grant for development — plus OpenID Connect / RFC 8414
-// discovery with a per-URL cache.
+// RFC 8693 token exchange, client credentials, refresh, the authorization
+// code grant with PKCE (AuthCodeURL, AuthorizationCode; USER_FEDERATION),
+// and the resource owner password grant for development — plus OpenID
+// Connect / RFC 8414 discovery with a per-URL cache.
+//
+// Clients authenticate with client_secret_basic, client_secret_post or
+// private_key_jwt (an RFC 7523 assertion signed per request with an RSA or
+// P-256 key; RS256, PS256, ES256).
+//
+// Token requests are retried a bounded number of times (Client.MaxRetries,
+// default 2, jittered exponential backoff, Retry-After up to 5 s honoured)
+// after a network failure, a per-attempt timeout (Client.AttemptTimeout) or
+// an HTTP 429/500/502/503/504, and then fail with ErrUnavailable. An
+// authorization code is never retried: it is single-use.
 //
 // Errors are typed so the broker can decide without parsing text:
 //

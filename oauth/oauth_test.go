@@ -58,8 +58,9 @@ func tokenServer(t *testing.T, status int, body string) (*httptest.Server, func(
 
 const okBody = `{"token_type":"Bearer","scope":"api://5e7c/user_impersonation","expires_in":3599,"ext_expires_in":3599,"access_token":"TOKEN-B","refresh_token":"REFRESH-B"}`
 
+// newClient retries with a millisecond backoff so failure cases stay fast.
 func newClient() *oauth.Client {
-	return &oauth.Client{Now: func() time.Time { return fixedNow }}
+	return &oauth.Client{Now: func() time.Time { return fixedNow }, RetryBackoff: time.Millisecond}
 }
 
 func postAuth() oauth.ClientAuth {
