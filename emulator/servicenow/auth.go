@@ -77,11 +77,22 @@ func (s *Server) authenticateBearer(ctx context.Context, token string) (*princip
 	if err != nil {
 		return nil, err
 	}
+	method := "oidc:" + id.provider.Name
+	key := method + "\x00" + id.provider.UserField + "\x00" + id.claim
+	if p, ok := s.auth.principal(key); ok {
+		return p, nil
+	}
+	gen := s.auth.gen.Load() // before the lookup: a write after it invalidates
 	u, err := s.findUser(ctx, id.provider.UserField, id.claim)
 	if err != nil {
 		return nil, err
 	}
-	return s.principalFor(ctx, u, "oidc:"+id.provider.Name)
+	p, err := s.principalFor(ctx, u, method)
+	if err != nil {
+		return nil, err
+	}
+	s.auth.putPrincipal(key, p, gen)
+	return p, nil
 }
 
 type userRow struct {
@@ -97,7 +108,7 @@ func (s *Server) findUser(ctx context.Context, fieldName, value string) (userRow
 		return userRow{}, fmt.Errorf("servicenow: sys_user has no field %q", fieldName)
 	}
 	b := &sqlBuilder{}
-	rows, err := s.rdb.QueryContext(ctx, "SELECT sys_id, user_name, COALESCE(user_password, '') FROM sys_user WHERE "+
+	rows, err := s.reads.QueryContext(ctx, "SELECT sys_id, user_name, COALESCE(user_password, '') FROM sys_user WHERE "+
 		quoteIdent(f.Name)+" = "+b.bind(value)+" AND active = 1 AND COALESCE(locked_out, 0) = 0 LIMIT 2", b.args...)
 	if err != nil {
 		return userRow{}, fmt.Errorf("servicenow: find user: %w", err)
@@ -122,7 +133,7 @@ func (s *Server) findUser(ctx context.Context, fieldName, value string) (userRow
 }
 
 func (s *Server) principalFor(ctx context.Context, u userRow, method string) (*principal, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT r.name FROM sys_user_has_role AS h JOIN sys_user_role AS r ON r.sys_id = h.role WHERE h."user" = ?1`, u.sysID)
+	rows, err := s.reads.QueryContext(ctx, `SELECT r.name FROM sys_user_has_role AS h JOIN sys_user_role AS r ON r.sys_id = h.role WHERE h."user" = ?1`, u.sysID)
 	if err != nil {
 		return nil, fmt.Errorf("servicenow: roles: %w", err)
 	}
@@ -139,7 +150,7 @@ func (s *Server) principalFor(ctx context.Context, u userRow, method string) (*p
 		return nil, fmt.Errorf("servicenow: roles: %w", err)
 	}
 	rows.Close()
-	groups, err := s.rdb.QueryContext(ctx, `SELECT "group" FROM sys_user_grmember WHERE "user" = ?1 AND "group" IS NOT NULL ORDER BY rowid`, u.sysID)
+	groups, err := s.reads.QueryContext(ctx, `SELECT "group" FROM sys_user_grmember WHERE "user" = ?1 AND "group" IS NOT NULL ORDER BY rowid`, u.sysID)
 	if err != nil {
 		return nil, fmt.Errorf("servicenow: groups: %w", err)
 	}

@@ -1,8 +1,6 @@
 package servicenow
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"strconv"
 )
@@ -36,15 +34,21 @@ func badParam(message, detail string) apiError {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	body, err := marshalJSON(v)
+	writeBody(w, status, body, err)
+}
+
+// writeResult writes {"result": result}.
+func writeResult(w http.ResponseWriter, status int, result any) {
+	body, err := marshalResponse(result)
+	writeBody(w, status, body, err)
+}
+
+func writeBody(w http.ResponseWriter, status int, body []byte, err error) {
+	if err != nil {
 		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"error":{"message":"Internal server error","detail":""},"status":"failure"}`)
+		body = []byte(`{"error":{"message":"Internal server error","detail":""},"status":"failure"}`)
 	}
-	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	w.Header().Set("Content-Type", contentTypeJSON)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)

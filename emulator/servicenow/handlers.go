@@ -98,7 +98,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, p *principal
 	if !boolParam(q, "sysparm_suppress_pagination_header") && limit > 0 {
 		w.Header().Set("Link", linkHeader(base+r.URL.EscapedPath(), r.URL.RawQuery, limit, offset, res.total, len(res.records)))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"result": out})
+	writeResult(w, http.StatusOK, out)
 }
 
 // linkHeader builds first/prev/next/last links the way a real instance does:
@@ -151,7 +151,7 @@ func linkHeader(target, rawQuery string, limit, offset, total, got int) string {
 }
 
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, p *principal, t *table, sysID string) {
-	rec, err := s.get(r.Context(), s.rdb, p, t, sysID)
+	rec, err := s.get(r.Context(), s.reads, p, t, sysID)
 	if err != nil {
 		s.writeEngineError(w, r, err)
 		return
@@ -165,7 +165,7 @@ func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, status int,
 		s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, status, map[string]any{"result": out[0]})
+	writeResult(w, status, out[0])
 }
 
 // readWriteRequest decodes a POST/PUT/PATCH body and its parameters.

@@ -53,12 +53,18 @@ type testIssuer struct {
 	jwksDown     atomic.Bool // answer 503 on JWKS
 }
 
-func newTestIssuer(t *testing.T) *testIssuer {
+func newTestIssuer(t testing.TB) *testIssuer {
 	t.Helper()
+	iss := startTestIssuer()
+	t.Cleanup(iss.srv.Close)
+	return iss
+}
+
+// startTestIssuer starts an issuer the caller must close (iss.srv.Close).
+func startTestIssuer() *testIssuer {
 	iss := &testIssuer{key: testKey(), kid: "test-kid-1"}
 	mux := http.NewServeMux()
 	iss.srv = httptest.NewServer(mux)
-	t.Cleanup(iss.srv.Close)
 	iss.issuer = iss.srv.URL + "/" + testTenant + "/v2.0"
 	iss.metadataURL = iss.issuer + "/.well-known/openid-configuration"
 	mux.HandleFunc("GET /"+testTenant+"/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
@@ -111,19 +117,23 @@ func (iss *testIssuer) claims(upn string) jwt.MapClaims {
 	}
 }
 
-func (iss *testIssuer) sign(t *testing.T, c jwt.MapClaims) string {
+func (iss *testIssuer) sign(t testing.TB, c jwt.MapClaims) string {
 	t.Helper()
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
-	tok.Header["kid"] = iss.kid
-	s, err := tok.SignedString(iss.key)
+	s, err := iss.signErr(c)
 	if err != nil {
 		t.Fatalf("sign token: %v", err)
 	}
 	return s
 }
 
+func (iss *testIssuer) signErr(c jwt.MapClaims) (string, error) {
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+	tok.Header["kid"] = iss.kid
+	return tok.SignedString(iss.key)
+}
+
 // token is a valid Token B for upn.
-func (iss *testIssuer) token(t *testing.T, upn string) string {
+func (iss *testIssuer) token(t testing.TB, upn string) string {
 	return iss.sign(t, iss.claims(upn))
 }
 

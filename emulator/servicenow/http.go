@@ -1,7 +1,6 @@
 package servicenow
 
 import (
-	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -80,19 +79,20 @@ func (s *Server) logTransaction(r *http.Request, p *principal, status int, start
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	elapsed := s.now().Sub(start).Milliseconds()
-	err = s.insert(context.WithoutCancel(r.Context()), s.db, "syslog_transaction", user, map[string]string{
-		"url":           r.URL.RequestURI(),
-		"type":          "REST",
-		"http_method":   r.Method,
-		"http_status":   strconv.Itoa(status),
-		"response_time": strconv.FormatInt(elapsed, 10),
-		"remote_ip":     host,
-		"auth_method":   method,
+	at := formatTime(start)
+	s.txlog.add(map[string]string{
+		"url":            r.URL.RequestURI(),
+		"type":           "REST",
+		"http_method":    r.Method,
+		"http_status":    strconv.Itoa(status),
+		"response_time":  strconv.FormatInt(s.now().Sub(start).Milliseconds(), 10),
+		"remote_ip":      host,
+		"auth_method":    method,
+		"sys_created_on": at,
+		"sys_created_by": user,
+		"sys_updated_on": at,
+		"sys_updated_by": user,
 	})
-	if err != nil {
-		s.log.ErrorContext(r.Context(), "servicenow: write syslog_transaction", "error", err)
-	}
 }
 
 // tableRoute is a parsed /api/now[/v1|/v2]/table/{table}[/{sys_id}] path.
@@ -148,6 +148,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, p *principal) {
 	if t == nil {
 		writeError(w, badParam("Invalid table "+rt.table, ""))
 		return
+	}
+	if t.Name == "syslog_transaction" {
+		s.txlog.flush(r.Context())
 	}
 	switch {
 	case rt.sysID == "" && r.Method == http.MethodGet:

@@ -187,9 +187,47 @@ type bearerIdentity struct {
 // signature by a key of that provider's JWKS with an allowed algorithm, iss,
 // aud (the provider's ClientID), exp (required) and nbf within ClockSkew.
 func (s *Server) verifyBearer(ctx context.Context, token string) (bearerIdentity, error) {
+	key := tokenKey(token)
+	if e, ok := s.auth.token(key); ok {
+		return s.reuseToken(e)
+	}
+	id, e, err := s.verifyBearerUncached(ctx, token)
+	if err != nil {
+		return bearerIdentity{}, err
+	}
+	if e.provider.jtis != nil {
+		if err := e.provider.useJTI(e.jti, e.exp, s.now()); err != nil {
+			return bearerIdentity{}, fmt.Errorf("%w: %w", errBadCredentials, err)
+		}
+	}
+	s.auth.putToken(key, e)
+	return id, nil
+}
+
+// reuseToken accepts a token verified before if it is still within its
+// validity window and, under CheckJTI, not replayed.
+func (s *Server) reuseToken(e tokenEntry) (bearerIdentity, error) {
+	now := s.now()
+	skew := e.provider.cfg.ClockSkew
+	if !now.Before(e.exp.Add(skew)) {
+		return bearerIdentity{}, fmt.Errorf("%w: %w", errBadCredentials, jwt.ErrTokenExpired)
+	}
+	if !e.nbf.IsZero() && now.Before(e.nbf.Add(-skew)) {
+		return bearerIdentity{}, fmt.Errorf("%w: %w", errBadCredentials, jwt.ErrTokenNotValidYet)
+	}
+	if e.provider.jtis != nil {
+		if err := e.provider.useJTI(e.jti, e.exp, now); err != nil {
+			return bearerIdentity{}, fmt.Errorf("%w: %w", errBadCredentials, err)
+		}
+	}
+	return e.id, nil
+}
+
+// verifyBearerUncached checks signature and claims (see verifyBearer).
+func (s *Server) verifyBearerUncached(ctx context.Context, token string) (bearerIdentity, tokenEntry, error) {
 	unverified := jwt.MapClaims{}
 	if _, _, err := jwt.NewParser().ParseUnverified(token, unverified); err != nil {
-		return bearerIdentity{}, fmt.Errorf("%w: malformed token", errBadCredentials)
+		return bearerIdentity{}, tokenEntry{}, fmt.Errorf("%w: malformed token", errBadCredentials)
 	}
 	iss, _ := unverified["iss"].(string)
 	for _, p := range s.oidc {
@@ -212,34 +250,36 @@ func (s *Server) verifyBearer(ctx context.Context, token string) (bearerIdentity
 			jwt.WithTimeFunc(s.now),
 		)
 		if err != nil {
-			return bearerIdentity{}, fmt.Errorf("%w: %w", errBadCredentials, err)
+			return bearerIdentity{}, tokenEntry{}, fmt.Errorf("%w: %w", errBadCredentials, err)
 		}
 		v, _ := claims[p.cfg.UserClaim].(string)
 		if v == "" {
-			return bearerIdentity{}, fmt.Errorf("%w: %w", errBadCredentials, errNoClaim)
+			return bearerIdentity{}, tokenEntry{}, fmt.Errorf("%w: %w", errBadCredentials, errNoClaim)
+		}
+		e := tokenEntry{id: bearerIdentity{provider: &p.cfg, claim: v}, provider: p}
+		exp, err := claims.GetExpirationTime()
+		if err != nil || exp == nil {
+			return bearerIdentity{}, tokenEntry{}, fmt.Errorf("%w: %w", errBadCredentials, jwt.ErrTokenRequiredClaimMissing)
+		}
+		e.exp = exp.Time
+		if nbf, err := claims.GetNotBefore(); err == nil && nbf != nil {
+			e.nbf = nbf.Time
 		}
 		if p.jtis != nil {
-			if err := p.checkJTI(claims, s.now()); err != nil {
-				return bearerIdentity{}, fmt.Errorf("%w: %w", errBadCredentials, err)
+			e.jti, _ = claims["jti"].(string)
+			if e.jti == "" {
+				e.jti, _ = claims["uti"].(string)
 			}
 		}
-		return bearerIdentity{provider: &p.cfg, claim: v}, nil
+		return e.id, e, nil
 	}
-	return bearerIdentity{}, fmt.Errorf("%w: %w", errBadCredentials, errNoProvider)
+	return bearerIdentity{}, tokenEntry{}, fmt.Errorf("%w: %w", errBadCredentials, errNoProvider)
 }
 
-// checkJTI accepts each token id once: "jti", or Entra's "uti" when the
+// useJTI accepts each token id once: "jti", or Entra's "uti" when the
 // token has no jti. The id is remembered until exp plus the clock skew.
-func (p *oidcProvider) checkJTI(claims jwt.MapClaims, now time.Time) error {
-	id, _ := claims["jti"].(string)
+func (p *oidcProvider) useJTI(id string, exp, now time.Time) error {
 	if id == "" {
-		id, _ = claims["uti"].(string)
-	}
-	if id == "" {
-		return errNoJTI
-	}
-	exp, err := claims.GetExpirationTime()
-	if err != nil || exp == nil {
 		return errNoJTI
 	}
 	if !p.jtis.use(id, exp.Add(p.cfg.ClockSkew), now) {

@@ -182,7 +182,7 @@ func (s *Server) list(ctx context.Context, p *principal, lr listRequest) (listRe
 	order := env.orderBy(b, t, "t0", q)
 	sqlText := "SELECT " + selectList(cols) + " FROM " + quoteIdent(t.Name) + " AS t0 WHERE " + where +
 		" ORDER BY " + order + " LIMIT " + b.bind(lr.limit) + " OFFSET " + b.bind(lr.offset)
-	rows, err := s.rdb.QueryContext(ctx, sqlText, b.args...)
+	rows, err := s.reads.QueryContext(ctx, sqlText, b.args...)
 	if err != nil {
 		return listResult{}, fmt.Errorf("servicenow: list %s: %w", t.Name, err)
 	}
@@ -208,7 +208,7 @@ func (s *Server) list(ctx context.Context, p *principal, lr listRequest) (listRe
 	if s.readACLBeforeLimit {
 		cwhere += " AND " + env.readCondition(cb, t, "t0")
 	}
-	if err := s.rdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteIdent(t.Name)+" AS t0 WHERE "+cwhere, cb.args...).Scan(&res.total); err != nil {
+	if err := s.reads.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteIdent(t.Name)+" AS t0 WHERE "+cwhere, cb.args...).Scan(&res.total); err != nil {
 		return listResult{}, fmt.Errorf("servicenow: count %s: %w", t.Name, err)
 	}
 	return res, nil

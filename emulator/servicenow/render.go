@@ -3,6 +3,7 @@ package servicenow
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -51,7 +52,7 @@ func (s *Server) displayValues(ctx context.Context, t *table, ids []string, dept
 	}
 	b := &sqlBuilder{}
 	df := t.field(t.Display)
-	rows, err := s.rdb.QueryContext(ctx, "SELECT sys_id, "+quoteIdent(df.Name)+" FROM "+quoteIdent(t.Name)+
+	rows, err := s.reads.QueryContext(ctx, "SELECT sys_id, "+quoteIdent(df.Name)+" FROM "+quoteIdent(t.Name)+
 		" WHERE sys_id IN ("+inClause(b, ids)+")", b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("servicenow: display values of %s: %w", t.Name, err)
@@ -97,7 +98,7 @@ func (s *Server) journalHistory(ctx context.Context, t *table, ids []string, fie
 		labels[f.Name] = f.Label
 	}
 	b := &sqlBuilder{}
-	rows, err := s.rdb.QueryContext(ctx, "SELECT j.element_id, j.element, j.value, j.sys_created_on, COALESCE(u.name, j.sys_created_by)"+
+	rows, err := s.reads.QueryContext(ctx, "SELECT j.element_id, j.element, j.value, j.sys_created_on, COALESCE(u.name, j.sys_created_by)"+
 		" FROM sys_journal_field AS j LEFT JOIN sys_user AS u ON u.user_name = j.sys_created_by"+
 		" WHERE j.element_id IN ("+inClause(b, ids)+") AND j.name = "+b.bind(t.Name)+" AND j.element IN ("+inClause(b, names)+")"+
 		" ORDER BY j.sys_created_on DESC, j.rowid DESC", b.args...)
@@ -149,7 +150,7 @@ func outputFields(t *table, names []string) []*field {
 }
 
 // render turns records into the Table API's JSON objects.
-func (s *Server) render(ctx context.Context, t *table, recs []record, o renderOptions) ([]map[string]any, error) {
+func (s *Server) render(ctx context.Context, t *table, recs []record, o renderOptions) ([]renderedRecord, error) {
 	fields := outputFields(t, o.fields)
 	// Display values of references, one query per referenced table, and
 	// journal histories, one query for all.
@@ -188,23 +189,44 @@ func (s *Server) render(ctx context.Context, t *table, recs []record, o renderOp
 			}
 		}
 	}
-	out := make([]map[string]any, 0, len(recs))
+	// Fields in name order: the JSON encoder writes them as they come.
+	sorted := slices.Clone(fields)
+	slices.SortFunc(sorted, func(a, b *field) int { return strings.Compare(a.Name, b.Name) })
+	out := make([]renderedRecord, 0, len(recs))
 	for _, r := range recs {
-		obj := make(map[string]any, len(fields))
-		for _, f := range fields {
+		obj := make(renderedRecord, 0, len(sorted))
+		for _, f := range sorted {
 			if f.Type == typeJournal {
 				display := ""
 				if r[keyDenyPrefix+f.Name] == "" {
 					display = history[r[sysIDField]+"/"+f.Name]
 				}
-				obj[f.Name] = renderJournal(display, o)
+				obj = append(obj, renderedField{f.Name, renderJournal(display, o)})
 				continue
 			}
-			obj[f.Name] = renderValue(f, r[f.Name], refDisplay[f.Reference], o)
+			obj = append(obj, renderedField{f.Name, renderValue(f, r[f.Name], refDisplay[f.Reference], o)})
 		}
 		out = append(out, obj)
 	}
 	return out, nil
+}
+
+// renderedRecord is one record of a response, fields in name order.
+type renderedRecord []renderedField
+
+type renderedField struct {
+	name  string
+	value any // string or map[string]string
+}
+
+// get returns the rendered value of name (tests, internal callers).
+func (r renderedRecord) get(name string) any {
+	for _, f := range r {
+		if f.name == name {
+			return f.value
+		}
+	}
+	return nil
 }
 
 // renderJournal renders a journal field: "" raw, its history as display

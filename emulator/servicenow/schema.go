@@ -49,15 +49,36 @@ func migrate(ctx context.Context, db *sql.DB, d *dictionary) error {
 				return fmt.Errorf("servicenow: add column %s.%s: %w", t.Name, f.Name, err)
 			}
 		}
-		for _, ix := range indexes(t) {
-			name := "ix_" + t.Name + "_" + strings.Join(ix, "_")
-			cols := make([]string, len(ix))
-			for i, c := range ix {
-				cols[i] = quoteIdent(c)
-			}
-			if _, err := db.ExecContext(ctx, "CREATE INDEX IF NOT EXISTS "+quoteIdent(name)+" ON "+quoteIdent(t.Name)+" ("+strings.Join(cols, ", ")+")"); err != nil {
-				return fmt.Errorf("servicenow: create index %s: %w", name, err)
-			}
+		if err := createIndexes(ctx, db, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func indexName(t *table, ix []string) string { return "ix_" + t.Name + "_" + strings.Join(ix, "_") }
+
+// createIndexes creates the indexes of t that do not exist yet.
+func createIndexes(ctx context.Context, q queryer, t *table) error {
+	for _, ix := range indexes(t) {
+		cols := make([]string, len(ix))
+		for i, c := range ix {
+			cols[i] = quoteIdent(c)
+		}
+		name := indexName(t, ix)
+		if _, err := q.ExecContext(ctx, "CREATE INDEX IF NOT EXISTS "+quoteIdent(name)+" ON "+quoteIdent(t.Name)+" ("+strings.Join(cols, ", ")+")"); err != nil {
+			return fmt.Errorf("servicenow: create index %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// dropIndexes drops the secondary indexes of t (bulk loads rebuild them
+// once at the end, which is much cheaper than maintaining them row by row).
+func dropIndexes(ctx context.Context, q queryer, t *table) error {
+	for _, ix := range indexes(t) {
+		if _, err := q.ExecContext(ctx, "DROP INDEX IF EXISTS "+quoteIdent(indexName(t, ix))); err != nil {
+			return fmt.Errorf("servicenow: drop index %s: %w", indexName(t, ix), err)
 		}
 	}
 	return nil

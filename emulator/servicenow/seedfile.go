@@ -171,7 +171,13 @@ func (s *Server) applySeed(ctx context.Context, seed *Seed) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("servicenow: seed: %w", err)
+	}
+	for t := range identityTables {
+		s.auth.changed(t)
+	}
+	return nil
 }
 
 // seedRecord inserts one seed record with dictionary defaults.

@@ -78,12 +78,15 @@ type OIDCProvider struct {
 // Server is an emulated ServiceNow instance; it is an http.Handler.
 type Server struct {
 	baseURL string
-	db      *sql.DB // the writer (one connection)
-	rdb     *sql.DB // readers; db itself for an in-memory database
+	db      *sql.DB    // the writer (one connection)
+	rdb     *sql.DB    // readers; db itself for an in-memory database
+	reads   *stmtCache // prepared statements on rdb
 	dict    *dictionary
 	acl     *aclSet
 	oidc    []*oidcProvider
 	limits  *rateLimiter
+	txlog   *txLog
+	auth    *authCache
 	now     func() time.Time
 	log     *slog.Logger
 	cancel  context.CancelFunc
@@ -122,6 +125,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		acl:                       acl,
 		now:                       cfg.Now,
 		log:                       cfg.Logger,
+		auth:                      newAuthCache(),
 		readACLBeforeLimit:        cfg.ReadACLBeforeLimit,
 		invalidQueryReturnsNoRows: cfg.InvalidQueryReturnsNoRows,
 	}
@@ -147,6 +151,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cancel()
 		return nil, err
 	}
+	s.reads = newStmtCache(s.rdb)
+	s.txlog = newTxLog(s)
 	if err := s.init(ctx, cfg); err != nil {
 		s.Close()
 		return nil, err
@@ -232,7 +238,7 @@ func validate(cfg *Config, dict *dictionary) error {
 // readers that run beside it in WAL mode.
 func openDB(path string) (writer, readers *sql.DB, err error) {
 	if path == "" {
-		db, err := sql.Open("sqlite", "file::memory:")
+		db, err := sql.Open("sqlite", "file::memory:?_pragma=cache_size(-1048576)")
 		if err != nil {
 			return nil, nil, fmt.Errorf("servicenow: open database: %w", err)
 		}
@@ -241,7 +247,8 @@ func openDB(path string) (writer, readers *sql.DB, err error) {
 		db.SetConnMaxLifetime(0)
 		return db, db, nil
 	}
-	const pragmas = "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	const pragmas = "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)"
 	writer, err = sql.Open("sqlite", "file:"+path+pragmas)
 	if err != nil {
 		return nil, nil, fmt.Errorf("servicenow: open database: %w", err)
@@ -262,9 +269,12 @@ func openDB(path string) (writer, readers *sql.DB, err error) {
 	return writer, readers, nil
 }
 
-// Close stops key refreshes and closes the database.
+// Close stops key refreshes, writes the queued transaction log and closes
+// the database.
 func (s *Server) Close() error {
 	s.cancel()
+	s.txlog.close()
+	s.reads.close()
 	var err error
 	if s.rdb != s.db {
 		err = s.rdb.Close()

@@ -223,7 +223,11 @@ func (s *Server) create(ctx context.Context, p *principal, t *table, req writeRe
 	if err != nil {
 		return nil, err
 	}
-	return rec, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("servicenow: create %s: %w", t.Name, err)
+	}
+	s.auth.changed(t.Name)
+	return rec, nil
 }
 
 // update applies a body to one record as the caller: the record must be
@@ -322,7 +326,11 @@ func (s *Server) update(ctx context.Context, p *principal, t *table, sysID strin
 	if err != nil {
 		return nil, err
 	}
-	return rec, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("servicenow: update %s: %w", t.Name, err)
+	}
+	s.auth.changed(t.Name)
+	return rec, nil
 }
 
 // sysModCountField is the per-record update counter.
@@ -362,7 +370,11 @@ func (s *Server) remove(ctx context.Context, p *principal, t *table, sysID strin
 	if err := s.audit(ctx, tx, t, sysID, "DELETED", old[t.Display], "", p.UserName, modCount, "DELETED"); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("servicenow: delete %s: %w", t.Name, err)
+	}
+	s.auth.changed(t.Name)
+	return nil
 }
 
 // systemPrincipal is the instance itself (seeding, internal reads).
@@ -408,5 +420,7 @@ func (s *Server) insert(ctx context.Context, q queryer, table, by string, values
 	if err != nil {
 		return fmt.Errorf("servicenow: insert into %s: %w", table, err)
 	}
+	// Inside a transaction the caller notes the change again after commit.
+	s.auth.changed(table)
 	return nil
 }
