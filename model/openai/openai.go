@@ -1,0 +1,171 @@
+package openai
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	sdk "github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	"github.com/onbehalf/onbehalf/model"
+)
+
+// Defaults.
+const (
+	DefaultModel   = "gpt-4o-mini"
+	DefaultBaseURL = "https://api.openai.com/v1"
+)
+
+// Names of the request field that bounds the answer's length.
+const (
+	MaxTokensField           = "max_tokens"            // most compatible servers
+	MaxCompletionTokensField = "max_completion_tokens" // OpenAI's current models
+)
+
+// Options configure a Provider.
+type Options struct {
+	// Model is the model id (DefaultModel when empty), e.g. "llama3.1" on
+	// Ollama.
+	Model string
+	// BaseURL is the API root including /v1 (DefaultBaseURL when empty),
+	// e.g. "http://127.0.0.1:11434/v1" for Ollama.
+	BaseURL string
+	// APIKey is sent as a bearer token; local servers need none.
+	APIKey string
+	// LengthField names the request field that bounds the answer:
+	// MaxCompletionTokensField for api.openai.com, MaxTokensField for any
+	// other server, when empty.
+	LengthField string
+	// HTTPClient makes the calls (http.DefaultClient when nil). Give it no
+	// overall Timeout: answers stream; bound calls with the context.
+	HTTPClient *http.Client
+	// MaxRetries bounds retries after the first attempt
+	// (model.DefaultMaxRetries when 0, none when negative).
+	MaxRetries int
+	// Sleep waits between attempts (a timer when nil); tests inject one.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// MaxRetryWait is the longest retry-after honoured
+	// (model.DefaultMaxWait when 0).
+	MaxRetryWait time.Duration
+	// Now is the clock, for retry-after dates (time.Now when nil).
+	Now func() time.Time
+}
+
+// Provider is the OpenAI-compatible model.Provider.
+type Provider struct {
+	name        string
+	model       string
+	apiKey      string
+	lengthField string
+	chat        sdk.ChatCompletionService
+	retry       model.Retry
+	now         func() time.Time
+}
+
+var _ model.Provider = (*Provider)(nil)
+
+// New returns a Provider for opts.
+func New(opts Options) (*Provider, error) {
+	if opts.Model == "" {
+		opts.Model = DefaultModel
+	}
+	base := strings.TrimRight(opts.BaseURL, "/")
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("openai: the base URL must be an http(s) URL")
+	}
+	lengthField := opts.LengthField
+	switch {
+	case lengthField == "" && u.Host == "api.openai.com":
+		lengthField = MaxCompletionTokensField
+	case lengthField == "":
+		lengthField = MaxTokensField
+	case lengthField != MaxTokensField && lengthField != MaxCompletionTokensField:
+		return nil, errors.New("openai: LengthField must be max_tokens or max_completion_tokens")
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	name := "openai:" + opts.Model
+	if base != DefaultBaseURL {
+		name += "@" + shownURL(u)
+	}
+	// The service alone, not sdk.NewClient: the client would read
+	// OPENAI_API_KEY, OPENAI_ORG_ID… from the environment and could send
+	// an OpenAI key to a local server configured without one.
+	chat := sdk.NewChatCompletionService(
+		option.WithBaseURL(base+"/"),
+		option.WithAPIKey(opts.APIKey),
+		option.WithHTTPClient(hc),
+		option.WithMaxRetries(0), // model.Retry retries, with an injectable Sleep
+	)
+	return &Provider{
+		name:        name,
+		model:       opts.Model,
+		apiKey:      opts.APIKey,
+		lengthField: lengthField,
+		chat:        chat,
+		retry:       model.Retry{MaxRetries: opts.MaxRetries, Sleep: opts.Sleep, MaxWait: opts.MaxRetryWait},
+		now:         now,
+	}, nil
+}
+
+// shownURL is u without user info, query or fragment, for display.
+func shownURL(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.Fragment = nil, "", ""
+	return strings.TrimRight(c.String(), "/")
+}
+
+// Name implements model.Provider: "openai:<model>", plus "@<base URL>"
+// when the server is not OpenAI's, e.g.
+// "openai:llama3.1@http://127.0.0.1:11434/v1".
+func (p *Provider) Name() string { return p.name }
+
+// Converse implements model.Provider. It streams the answer, passing text
+// deltas to onText (when not nil) as they arrive.
+func (p *Provider) Converse(ctx context.Context, req model.Request, onText func(string)) (*model.Response, error) {
+	params, err := p.params(req)
+	if err != nil {
+		return nil, err
+	}
+	var resp *model.Response
+	err = p.retry.Do(ctx, func(int) error {
+		var err error
+		resp, err = p.stream(ctx, params, onText)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// stream makes one streaming call and gathers the answer.
+func (p *Provider) stream(ctx context.Context, params sdk.ChatCompletionNewParams, onText func(string)) (*model.Response, error) {
+	s := p.chat.NewStreaming(ctx, params)
+	defer s.Close()
+	acc := newAccumulator(onText)
+	for s.Next() {
+		acc.add(s.Current())
+	}
+	if err := s.Err(); err != nil {
+		return nil, p.mapError(ctx, err, acc)
+	}
+	if acc.finish == "" {
+		return nil, p.broken(acc, nil)
+	}
+	return acc.response()
+}
