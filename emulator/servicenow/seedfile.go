@@ -216,20 +216,12 @@ func (s *Server) seedRecord(ctx context.Context, q queryer, t *table, i int, r S
 			values[f.Name] = f.Default
 		}
 	}
+	// The sys_id comes from the number when the record has one, else from
+	// its position; an existing record is left as it is (and takes no
+	// number).
 	key := "#" + strconv.Itoa(i)
-	if t.NumberPrefix != "" {
-		if values["number"] == "" {
-			n, err := s.nextNumber(ctx, q, t)
-			if err != nil {
-				return err
-			}
-			// A position-derived sys_id would give a new record the next
-			// time; the generated number does not repeat either, so the
-			// record is keyed by its position alone only without a number.
-			values["number"] = n
-		} else {
-			key = values["number"]
-		}
+	if t.NumberPrefix != "" && values["number"] != "" {
+		key = values["number"]
 	}
 	if values["sys_id"] == "" {
 		values["sys_id"] = seedID(t.Name, key)
@@ -240,6 +232,13 @@ func (s *Server) seedRecord(ctx context.Context, q queryer, t *table, i int, r S
 	}
 	if exists > 0 {
 		return nil
+	}
+	if t.NumberPrefix != "" && values["number"] == "" {
+		n, err := s.nextNumber(ctx, q, t)
+		if err != nil {
+			return err
+		}
+		values["number"] = n
 	}
 	return s.insert(ctx, q, t.Name, "system", values)
 }

@@ -172,6 +172,11 @@ func (s *Server) init(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
+	// Counters move past seeded numbers before a seed file takes new ones,
+	// and again after it (its records may carry higher numbers).
+	if err := s.syncNumberCounters(ctx, s.db); err != nil {
+		return err
+	}
 	if cfg.Seed != nil {
 		if err := s.applySeed(ctx, cfg.Seed); err != nil {
 			return err
