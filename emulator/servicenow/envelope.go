@@ -55,9 +55,14 @@ func writeBody(w http.ResponseWriter, status int, body []byte, err error) {
 	_, _ = w.Write(body)
 }
 
+// writeError writes the envelope in a real instance's key order:
+// {"error":{"message":…,"detail":…},"status":"failure"}.
 func writeError(w http.ResponseWriter, e apiError) {
-	writeJSON(w, e.status, map[string]any{
-		"error":  map[string]string{"message": e.message, "detail": e.detail},
-		"status": "failure",
-	})
+	b := make([]byte, 0, 160)
+	b = append(b, `{"error":{"message":`...)
+	b = appendJSONString(b, e.message)
+	b = append(b, `,"detail":`...)
+	b = appendJSONString(b, e.detail)
+	b = append(b, `},"status":"failure"}`...)
+	writeBody(w, e.status, b, nil)
 }

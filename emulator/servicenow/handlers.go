@@ -101,15 +101,14 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, p *principal
 	writeResult(w, http.StatusOK, out)
 }
 
-// linkHeader builds first/prev/next/last links the way a real instance does:
-// the request URL with sysparm_offset replaced (appended last). prev is sent
-// even on the first page (offset may be negative, as in a real capture);
-// next only while rows remain; last is the start of the last full-size page.
-// Without a count (sysparm_no_count) next follows a full page and last is
-// omitted.
+// linkHeader builds first/prev/next/last links the way a real instance does
+// (REFERENCE.md capture): the request URL's other parameters in their
+// order, then sysparm_limit, then sysparm_offset. prev is sent even on the
+// first page (its offset is then negative, as in the capture); next only
+// while rows remain; last is the start of the last full-size page. Without
+// a count (sysparm_no_count) next follows a full page and last is omitted.
 func linkHeader(target, rawQuery string, limit, offset, total, got int) string {
 	var keep []string
-	hasLimit := false
 	for _, kv := range strings.Split(rawQuery, "&") {
 		if kv == "" {
 			continue
@@ -118,17 +117,12 @@ func linkHeader(target, rawQuery string, limit, offset, total, got int) string {
 		if dk, err := url.QueryUnescape(k); err == nil {
 			k = dk
 		}
-		switch k {
-		case "sysparm_offset":
+		if k == "sysparm_offset" || k == "sysparm_limit" {
 			continue
-		case "sysparm_limit":
-			hasLimit = true
 		}
 		keep = append(keep, kv)
 	}
-	if !hasLimit {
-		keep = append(keep, "sysparm_limit="+strconv.Itoa(limit))
-	}
+	keep = append(keep, "sysparm_limit="+strconv.Itoa(limit))
 	link := func(off int, rel string) string {
 		q := append(keep[:len(keep):len(keep)], "sysparm_offset="+strconv.Itoa(off))
 		return "<" + target + "?" + strings.Join(q, "&") + ">;rel=\"" + rel + "\""

@@ -87,6 +87,7 @@ type Server struct {
 	limits  *rateLimiter
 	txlog   *txLog
 	auth    *authCache
+	newID   func() string // sys_ids of records created through the API
 	now     func() time.Time
 	log     *slog.Logger
 	cancel  context.CancelFunc
@@ -126,6 +127,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		now:                       cfg.Now,
 		log:                       cfg.Logger,
 		auth:                      newAuthCache(),
+		newID:                     newSysID,
 		readACLBeforeLimit:        cfg.ReadACLBeforeLimit,
 		invalidQueryReturnsNoRows: cfg.InvalidQueryReturnsNoRows,
 	}

@@ -114,7 +114,7 @@ func (s *Server) create(ctx context.Context, p *principal, t *table, req writeRe
 	defer tx.Rollback()
 
 	now := formatTime(s.now())
-	id := newSysID()
+	id := s.newID()
 	defaults := map[string]any{}
 	for _, f := range t.Fields {
 		switch f.Default {
