@@ -374,4 +374,3 @@ func goldenSetup(t *testing.T, hs *httptest.Server, data string) {
 		}
 	}
 }
-
