@@ -44,7 +44,7 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Provider is the Anthropic model.Provider.
+// Provider is the Anthropic model.Provider. It is safe for concurrent use.
 type Provider struct {
 	name     string
 	model    string

@@ -70,7 +70,7 @@ func (c Credentials) GoString() string { return c.String() }
 // Format is String for every verb, so %v and %+v show no secret.
 func (c Credentials) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
 
-// Provider is the Bedrock model.Provider.
+// Provider is the Bedrock model.Provider. It is safe for concurrent use.
 type Provider struct {
 	name    string
 	modelID string

@@ -55,7 +55,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Provider is the OpenAI-compatible model.Provider.
+// Provider is the OpenAI-compatible model.Provider. It is safe for
+// concurrent use.
 type Provider struct {
 	name        string
 	model       string
