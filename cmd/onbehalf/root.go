@@ -16,6 +16,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newDevCommand(), newServeCommand(), newTokenCommand(), newInvokeCommand())
+	root.AddCommand(newServiceNowCommand())
 	root.AddCommand(newIdentityCommand())
 	return root
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // driver "sqlite"
@@ -88,9 +89,12 @@ type Server struct {
 	txlog   *txLog
 	auth    *authCache
 	newID   func() string // sys_ids of records created through the API
-	now     func() time.Time
-	log     *slog.Logger
-	cancel  context.CancelFunc
+
+	closeOnce sync.Once
+	closeErr  error
+	now       func() time.Time
+	log       *slog.Logger
+	cancel    context.CancelFunc
 
 	readACLBeforeLimit        bool
 	invalidQueryReturnsNoRows bool
@@ -277,16 +281,19 @@ func openDB(path string) (writer, readers *sql.DB, err error) {
 }
 
 // Close stops key refreshes, writes the queued transaction log and closes
-// the database.
+// the database. Calls after the first return the first one's result.
 func (s *Server) Close() error {
-	s.cancel()
-	s.txlog.close()
-	s.reads.close()
-	var err error
-	if s.rdb != s.db {
-		err = s.rdb.Close()
-	}
-	return errors.Join(err, s.db.Close())
+	s.closeOnce.Do(func() {
+		s.cancel()
+		s.txlog.close()
+		s.reads.close()
+		var err error
+		if s.rdb != s.db {
+			err = s.rdb.Close()
+		}
+		s.closeErr = errors.Join(err, s.db.Close())
+	})
+	return s.closeErr
 }
 
 // env is the query environment for a caller.

@@ -118,3 +118,16 @@ func TestSchemaGainsColumnsOfNewDictionaryFields(t *testing.T) {
 func basicCred(user, pass string) string {
 	return strings.TrimPrefix(basic(user, pass), "Basic ")
 }
+
+func TestCloseTwiceIsHarmless(t *testing.T) {
+	s, err := New(context.Background(), Config{Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("first Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
