@@ -14,8 +14,22 @@ const (
 	UnauthorizedException     = "UnauthorizedException"
 	AccessDeniedException     = "AccessDeniedException"
 	ResourceNotFoundException = "ResourceNotFoundException"
+	ConflictException         = "ConflictException"
+	ThrottlingException       = "ThrottlingException"
 	InternalServerException   = "InternalServerException"
 )
+
+// ValidationException reasons (ValidationExceptionReason).
+const (
+	ReasonFieldValidationFailed = "FieldValidationFailed"
+	ReasonCannotParse           = "CannotParse"
+)
+
+// FieldError names one invalid input member (ValidationExceptionField).
+type FieldError struct {
+	Name    string `json:"name"`    // the member path, e.g. "oauth2ProviderConfigInput.customOauth2ProviderConfig.clientId"
+	Message string `json:"message"` // never quotes the value
+}
 
 // Error is every failure the broker returns. Message is safe to show the
 // caller: it never holds a token, secret or assertion.
@@ -24,8 +38,12 @@ type Error struct {
 	Message string
 	// OAuth is the identity provider's error when there is one; for
 	// interaction_required it carries the Claims challenge to hand back to
-	// the client.
+	// the client (see ClaimsChallenge).
 	OAuth *oauth.Error
+	// Reason and Fields detail a ValidationException (AWS's reason and
+	// fieldList); Reason is empty for other types.
+	Reason string
+	Fields []FieldError
 
 	cause error
 }
@@ -55,12 +73,20 @@ func (e *Error) HTTPStatus() int {
 		return http.StatusForbidden
 	case ResourceNotFoundException:
 		return http.StatusNotFound
+	case ConflictException:
+		return http.StatusConflict
+	case ThrottlingException:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
 
 func newError(typ string, cause error, format string, args ...any) *Error {
-	return &Error{Type: typ, Message: fmt.Sprintf(format, args...), cause: cause}
+	e := &Error{Type: typ, Message: fmt.Sprintf(format, args...), cause: cause}
+	if typ == ValidationException {
+		e.Reason = ReasonFieldValidationFailed
+	}
+	return e
 }
 
 // ErrorType returns err's *Error type, or "" when err is not an *Error.

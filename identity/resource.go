@@ -20,32 +20,53 @@ const (
 	FlowOnBehalfOf     = "ON_BEHALF_OF_TOKEN_EXCHANGE"
 )
 
+// Session statuses (sessionStatus).
+const (
+	SessionInProgress = "IN_PROGRESS"
+	SessionFailed     = "FAILED"
+)
+
 // GetResourceOauth2TokenInput is the AgentCore operation's input.
 type GetResourceOauth2TokenInput struct {
-	WorkloadIdentityToken          string            `json:"workloadIdentityToken"`
-	ResourceCredentialProviderName string            `json:"resourceCredentialProviderName"`
-	Scopes                         []string          `json:"scopes"`
-	Oauth2Flow                     string            `json:"oauth2Flow"`
-	ForceAuthentication            bool              `json:"forceAuthentication,omitempty"`
-	CustomParameters               map[string]string `json:"customParameters,omitempty"`
-	Resources                      []string          `json:"resources,omitempty"`
-	Audiences                      []string          `json:"audiences,omitempty"`
+	WorkloadIdentityToken          string   `json:"workloadIdentityToken"`
+	ResourceCredentialProviderName string   `json:"resourceCredentialProviderName"`
+	Scopes                         []string `json:"scopes"`
+	Oauth2Flow                     string   `json:"oauth2Flow"`
+	// SessionURI continues a USER_FEDERATION authorization started earlier.
+	SessionURI string `json:"sessionUri,omitempty"`
+	// ResourceOauth2ReturnURL is where USER_FEDERATION sends the user after
+	// signing in; it must be one of the workload's allowed return URLs.
+	ResourceOauth2ReturnURL string `json:"resourceOauth2ReturnUrl,omitempty"`
+	ForceAuthentication     bool   `json:"forceAuthentication,omitempty"`
+	// CustomParameters are added to the token (or authorization) request
+	// but never replace a standard parameter.
+	CustomParameters map[string]string `json:"customParameters,omitempty"`
+	// CustomState comes back to the return URL as its state parameter.
+	CustomState string   `json:"customState,omitempty"`
+	Resources   []string `json:"resources,omitempty"`
+	Audiences   []string `json:"audiences,omitempty"`
 }
 
-// String never prints the workload access token.
+// String never prints the workload access token or custom values.
 func (in GetResourceOauth2TokenInput) String() string {
 	return fmt.Sprintf("identity.GetResourceOauth2TokenInput{provider=%q flow=%q scopes=%q force=%t}",
 		in.ResourceCredentialProviderName, in.Oauth2Flow, in.Scopes, in.ForceAuthentication)
 }
 
-// GetResourceOauth2TokenOutput is the AgentCore operation's output.
+// GetResourceOauth2TokenOutput is the AgentCore operation's output: an
+// access token, or for USER_FEDERATION the authorization URL the user must
+// visit, with the session to continue.
 type GetResourceOauth2TokenOutput struct {
-	AccessToken string `json:"accessToken"`
+	AccessToken      string `json:"accessToken,omitempty"`
+	AuthorizationURL string `json:"authorizationUrl,omitempty"`
+	SessionURI       string `json:"sessionUri,omitempty"`
+	SessionStatus    string `json:"sessionStatus,omitempty"`
 }
 
-// String never prints the access token.
+// String never prints the access token or authorization URL.
 func (out GetResourceOauth2TokenOutput) String() string {
-	return fmt.Sprintf("identity.GetResourceOauth2TokenOutput{accessToken=%d bytes}", len(out.AccessToken))
+	return fmt.Sprintf("identity.GetResourceOauth2TokenOutput{accessToken=%d bytes authorizationUrl=%t sessionStatus=%q}",
+		len(out.AccessToken), out.AuthorizationURL != "", out.SessionStatus)
 }
 
 // flightTimeout bounds one shared IdP exchange, whose context is detached
@@ -54,35 +75,39 @@ const flightTimeout = time.Minute
 
 // resourceCall is one validated GetResourceOauth2Token request.
 type resourceCall struct {
-	in        GetResourceOauth2TokenInput
-	wat       *watClaims
-	p         *provider
-	scopes    []string // sorted, de-duplicated
-	canonical []byte
-	row       string
+	in     GetResourceOauth2TokenInput
+	wat    *watClaims
+	w      *workload
+	p      *provider
+	scopes []string // sorted, de-duplicated
+	row    string
 }
 
 // obtained is what a (possibly shared) vault lookup or exchange produced.
 type obtained struct {
 	token  string
 	detail string
+	// out is set instead of token when USER_FEDERATION needs the user.
+	out *GetResourceOauth2TokenOutput
 }
 
 // GetResourceOauth2Token returns an access token for the credential
-// provider, from the vault or from the IdP. Errors (all *Error):
-// ValidationException (bad input, USER_FEDERATION, a provider without OBO
-// configuration, the IdP rejecting scope or request), UnauthorizedException
-// (invalid, tampered or expired workload access token),
-// ResourceNotFoundException (unknown provider), AccessDeniedException (the
-// workload may not use the provider; the IdP refused: consent missing,
-// invalid_grant, interaction_required with Error.OAuth.Claims),
-// InternalServerException (IdP unavailable, provider misconfigured, vault or
-// audit failure).
+// provider, from the vault or from the IdP; for USER_FEDERATION without a
+// stored token, the authorization URL to send the user to. Errors (all
+// *Error): ValidationException (bad input, a provider without OBO
+// configuration, a WAT without the user the flow needs, the IdP rejecting
+// scope or request), UnauthorizedException (invalid, tampered or expired
+// workload access token), ResourceNotFoundException (unknown provider),
+// AccessDeniedException (the workload may not use the provider; the IdP
+// refused: consent missing, invalid_grant, interaction_required with
+// Error.OAuth.Claims — see ClaimsChallenge), InternalServerException (IdP
+// unavailable after retries, provider misconfigured, vault or audit
+// failure).
 func (b *Broker) GetResourceOauth2Token(ctx context.Context, in GetResourceOauth2TokenInput) (GetResourceOauth2TokenOutput, error) {
 	ev := b.newEvent(ctx, actionResourceToken)
 	ev.Provider = in.ResourceCredentialProviderName
 	ev.Flow = in.Oauth2Flow
-	c, err := b.prepare(in)
+	c, err := b.prepare(ctx, in)
 	if c != nil && c.wat != nil {
 		ev.Workload = c.wat.Workload
 		if in.Oauth2Flow != FlowM2M {
@@ -91,7 +116,11 @@ func (b *Broker) GetResourceOauth2Token(ctx context.Context, in GetResourceOauth
 	}
 	var res obtained
 	if err == nil {
-		res, err = b.resourceToken(ctx, c)
+		if in.Oauth2Flow == FlowUserFederation {
+			res, err = b.userFederation(ctx, c)
+		} else {
+			res, err = b.resourceToken(ctx, c)
+		}
 	}
 	ev.Detail = res.detail
 	err = b.finish(ctx, &ev, err)
@@ -103,6 +132,10 @@ func (b *Broker) GetResourceOauth2Token(ctx context.Context, in GetResourceOauth
 		b.log.InfoContext(ctx, "resource token refused", append(attrs, "error", err)...)
 		return GetResourceOauth2TokenOutput{}, err
 	}
+	if res.out != nil {
+		b.log.InfoContext(ctx, "user authorization required", append(attrs, "session", res.out.SessionURI)...)
+		return *res.out, nil
+	}
 	b.log.InfoContext(ctx, "resource token issued", append(attrs, "token_sha256", shortHash(res.token))...)
 	return GetResourceOauth2TokenOutput{AccessToken: res.token}, nil
 }
@@ -110,7 +143,7 @@ func (b *Broker) GetResourceOauth2Token(ctx context.Context, in GetResourceOauth
 // prepare validates in, opens the WAT and checks the workload may use the
 // provider. It returns the call (with the WAT when it opened) even on error,
 // so the audit event can name the workload and user.
-func (b *Broker) prepare(in GetResourceOauth2TokenInput) (*resourceCall, error) {
+func (b *Broker) prepare(ctx context.Context, in GetResourceOauth2TokenInput) (*resourceCall, error) {
 	if err := validateResourceInput(in); err != nil {
 		return nil, err
 	}
@@ -119,90 +152,104 @@ func (b *Broker) prepare(in GetResourceOauth2TokenInput) (*resourceCall, error) 
 	if err != nil {
 		return c, err
 	}
-	w, ok := b.workloads[wat.Workload]
-	if !ok {
+	if err := checkCallerWorkload(ctx, wat.Workload); err != nil {
+		return c, err
+	}
+	w, err := b.workload(ctx, wat.Workload)
+	if ErrorType(err) == ResourceNotFoundException {
 		return c, newError(AccessDeniedException, nil, "workload identity %q no longer exists", wat.Workload)
 	}
-	p := b.providers[in.ResourceCredentialProviderName]
-	if p == nil {
-		return c, newError(ResourceNotFoundException, nil, "credential provider %q not found", in.ResourceCredentialProviderName)
+	if err != nil {
+		return c, err
 	}
-	if len(w.AllowedProviders) > 0 && !slices.Contains(w.AllowedProviders, p.Name) {
-		return c, newError(AccessDeniedException, nil, "workload identity %q may not use credential provider %q", w.Name, p.Name)
+	c.w = w
+	p, err := b.oauth2Provider(ctx, in.ResourceCredentialProviderName)
+	if err != nil {
+		return c, err
+	}
+	if len(w.allowedProviders) > 0 && !slices.Contains(w.allowedProviders, p.name) {
+		return c, newError(AccessDeniedException, nil, "workload identity %q may not use credential provider %q", w.name, p.name)
 	}
 	switch in.Oauth2Flow {
-	case FlowUserFederation:
-		return c, newError(ValidationException, nil, "oauth2Flow USER_FEDERATION is not supported yet")
 	case FlowOnBehalfOf:
 		if p.oboGrant == "" {
-			return c, newError(ValidationException, nil, "credential provider %q has no onBehalfOfTokenExchangeConfig", p.Name)
+			return c, newError(ValidationException, nil, "credential provider %q has no onBehalfOfTokenExchangeConfig", p.name)
+		}
+		if wat.Kind != watJWT {
+			return c, newError(ValidationException, nil, "ON_BEHALF_OF_TOKEN_EXCHANGE needs a workload access token from GetWorkloadAccessTokenForJWT: there is no user token to exchange")
+		}
+	case FlowUserFederation:
+		if wat.Kind == watWorkload {
+			return c, newError(ValidationException, nil, "USER_FEDERATION needs a workload access token that names a user (GetWorkloadAccessTokenForJWT or GetWorkloadAccessTokenForUserId)")
 		}
 	}
 	c.p = p
 	c.scopes = slices.Compact(slices.Sorted(slices.Values(in.Scopes)))
 	key := vaultKey{
-		Workload:  wat.Workload,
-		Provider:  p.Name,
-		Scopes:    in.Scopes,
-		Audiences: in.Audiences,
-		Resources: in.Resources,
-		Custom:    in.CustomParameters,
+		Workload:    wat.Workload,
+		Provider:    p.name,
+		ProviderTag: p.tag,
+		Flow:        in.Oauth2Flow,
+		Scopes:      in.Scopes,
+		Audiences:   in.Audiences,
+		Resources:   in.Resources,
+		Custom:      in.CustomParameters,
 	}
-	if in.Oauth2Flow == FlowOnBehalfOf {
+	if in.Oauth2Flow != FlowM2M {
 		key.Issuer, key.Subject = wat.Issuer, wat.Subject
 	}
-	c.canonical = key.canonical()
-	c.row = rowID(c.canonical)
+	c.row = rowID(key.canonical())
 	return c, nil
 }
 
 func validateResourceInput(in GetResourceOauth2TokenInput) error {
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	if in.WorkloadIdentityToken == "" {
-		bad("workloadIdentityToken is required")
+	var v validator
+	if v.required("workloadIdentityToken", in.WorkloadIdentityToken) {
+		v.length("workloadIdentityToken", in.WorkloadIdentityToken, 1, maxWATLen)
 	}
-	if in.ResourceCredentialProviderName == "" {
-		bad("resourceCredentialProviderName is required")
-	} else if !providerNameRE.MatchString(in.ResourceCredentialProviderName) {
-		bad("resourceCredentialProviderName must be 1-128 of [a-zA-Z0-9-_]")
+	v.providerName("resourceCredentialProviderName", in.ResourceCredentialProviderName)
+	if in.Scopes == nil {
+		v.add("scopes", "Member must not be null")
 	}
-	switch in.Oauth2Flow {
-	case FlowM2M, FlowUserFederation, FlowOnBehalfOf:
-	case "":
-		bad("oauth2Flow is required")
-	default:
-		bad("oauth2Flow must be M2M, USER_FEDERATION or ON_BEHALF_OF_TOKEN_EXCHANGE")
+	if v.required("oauth2Flow", in.Oauth2Flow) {
+		v.enum("oauth2Flow", in.Oauth2Flow, FlowUserFederation, FlowM2M, FlowOnBehalfOf)
 	}
 	for i, s := range in.Scopes {
 		if s == "" || len(s) > 128 || strings.IndexFunc(s, unicode.IsSpace) >= 0 {
-			bad("scopes[%d] must be 1-128 characters without spaces", i)
+			v.add(fmt.Sprintf("scopes.%d", i+1), "Member must have length between 1 and 128 and contain no spaces")
 		}
 	}
 	for name, list := range map[string][]string{"resources": in.Resources, "audiences": in.Audiences} {
 		for i, s := range list {
-			if s == "" || len(s) > 2048 {
-				bad("%s[%d] must be 1-2048 characters", name, i)
-			}
+			v.length(fmt.Sprintf("%s.%d", name, i+1), s, 1, 2048)
 		}
 	}
-	for k := range in.CustomParameters {
-		if k == "" {
-			bad("customParameters names must not be empty")
+	for k, val := range in.CustomParameters {
+		if !customKeyRE.MatchString(k) {
+			v.add("customParameters", `Map keys must satisfy regular expression pattern: [a-zA-Z0-9\-_\.]+ (1-256)`)
+		}
+		if val == "" || len(val) > 2048 {
+			v.add("customParameters", "Map values must have length between 1 and 2048")
 		}
 	}
-	if len(problems) > 0 {
-		slices.Sort(problems)
-		return newError(ValidationException, nil, "%s", strings.Join(problems, "; "))
+	if in.SessionURI != "" && !sessionURIRE.MatchString(in.SessionURI) {
+		v.add("sessionUri", "Member must satisfy regular expression pattern: urn:ietf:params:oauth:request_uri:[a-zA-Z0-9-._~]+")
 	}
-	return nil
+	if in.ResourceOauth2ReturnURL != "" {
+		v.returnURL("resourceOauth2ReturnUrl", in.ResourceOauth2ReturnURL)
+	}
+	if in.CustomState != "" {
+		v.length("customState", in.CustomState, 1, 4096)
+	}
+	slices.SortFunc(v.fields, func(a, b FieldError) int { return strings.Compare(a.Name, b.Name) })
+	return v.err()
 }
 
-// resourceToken serves c from the vault or runs (or joins) the one exchange
-// for c's vault row.
+// resourceToken serves c (M2M or OBO) from the vault or runs (or joins) the
+// one exchange for c's vault row.
 func (b *Broker) resourceToken(ctx context.Context, c *resourceCall) (obtained, error) {
 	if !c.in.ForceAuthentication {
-		cached, err := b.readVault(ctx, c.canonical, c.row)
+		cached, err := b.readVault(ctx, c.row)
 		if err != nil {
 			return obtained{detail: "vault read failed"}, newError(InternalServerException, err, "token vault unavailable")
 		}
@@ -210,8 +257,13 @@ func (b *Broker) resourceToken(ctx context.Context, c *resourceCall) (obtained, 
 			return obtained{token: cached.AccessToken, detail: "vault hit"}, nil
 		}
 	}
-	// Forced callers share a flight only with each other: they must not be
-	// answered from the vault a non-forced flight may still consult.
+	return b.shared(ctx, c, b.obtain)
+}
+
+// shared runs fn for c's row once for all concurrent callers in this
+// process (forced callers share a flight only with each other: they must
+// not be answered from the vault a non-forced flight may still consult).
+func (b *Broker) shared(ctx context.Context, c *resourceCall, fn func(context.Context, *resourceCall) (obtained, error)) (obtained, error) {
 	key := c.row
 	if c.in.ForceAuthentication {
 		key = "force/" + c.row
@@ -219,7 +271,7 @@ func (b *Broker) resourceToken(ctx context.Context, c *resourceCall) (obtained, 
 	ch := b.flight.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flightTimeout)
 		defer cancel()
-		return b.obtain(fctx, c)
+		return fn(fctx, c)
 	})
 	select {
 	case <-ctx.Done():
@@ -236,14 +288,38 @@ func (b *Broker) resourceToken(ctx context.Context, c *resourceCall) (obtained, 
 	}
 }
 
-// obtain runs inside the flight for c's row: it checks the vault once more
-// (a flight that just ended may have filled it), redeems a stored refresh
-// token, or exchanges at the IdP, and stores the result.
+// lockRow takes the cross-replica lock of a vault row.
+func (b *Broker) lockRow(ctx context.Context, row string) (func(), error) {
+	unlock, err := b.cfg.Store.Lock(ctx, "onbehalf/vault/"+row)
+	if err != nil {
+		return nil, newError(InternalServerException, err, "cannot take the token vault lock")
+	}
+	return unlock, nil
+}
+
+// obtain runs inside the flight for c's row: under the row's cross-replica
+// lock it checks the vault once more (another flight, here or on another
+// replica, may just have filled it), redeems a stored refresh token, or
+// exchanges at the IdP, and stores the result.
 func (b *Broker) obtain(ctx context.Context, c *resourceCall) (obtained, error) {
+	// The actor token (its own vault row and lock) comes first, so that no
+	// flight ever holds two row locks.
+	var actor string
+	if c.in.Oauth2Flow == FlowOnBehalfOf && c.p.oboGrant == GrantTokenExchange && c.p.actor == ActorM2M {
+		var err error
+		if actor, err = b.actorToken(ctx, c); err != nil {
+			return obtained{detail: "actor token failed"}, err
+		}
+	}
+	unlock, err := b.lockRow(ctx, c.row)
+	if err != nil {
+		return obtained{detail: "vault lock failed"}, err
+	}
+	defer unlock()
+
 	var cached *cachedToken
 	if !c.in.ForceAuthentication {
-		var err error
-		cached, err = b.readVault(ctx, c.canonical, c.row)
+		cached, err = b.readVault(ctx, c.row)
 		if err != nil {
 			return obtained{detail: "vault read failed"}, newError(InternalServerException, err, "token vault unavailable")
 		}
@@ -251,13 +327,16 @@ func (b *Broker) obtain(ctx context.Context, c *resourceCall) (obtained, error) 
 			return obtained{token: cached.AccessToken, detail: "vault hit"}, nil
 		}
 	}
-	md, err := b.oauth.Discover(ctx, c.p.discovery)
+	md, err := b.serverMetadata(ctx, c.p)
 	if err != nil {
-		return obtained{detail: "discovery failed"}, fromOAuth(err, c.p.Name)
+		return obtained{detail: "discovery failed"}, fromOAuth(err, c.p.name)
 	}
 
 	start := time.Now()
 	how := "idp call"
+	if actor != "" {
+		how = "idp call with m2m actor"
+	}
 	var tok *oauth.Token
 	if cached != nil && cached.RefreshToken != "" {
 		tok, err = b.oauth.Refresh(ctx, md.TokenEndpoint, c.p.auth, cached.RefreshToken, c.scopes)
@@ -268,7 +347,7 @@ func (b *Broker) obtain(ctx context.Context, c *resourceCall) (obtained, error) 
 				tok.RefreshToken = cached.RefreshToken
 			}
 		case errors.Is(err, oauth.ErrUnavailable):
-			return obtained{detail: fmt.Sprintf("refresh %dms", time.Since(start).Milliseconds())}, fromOAuth(err, c.p.Name)
+			return obtained{detail: fmt.Sprintf("refresh %dms", time.Since(start).Milliseconds())}, fromOAuth(err, c.p.name)
 		default:
 			// The refresh token is spent or revoked: exchange afresh.
 			b.log.InfoContext(ctx, "refresh token refused; exchanging afresh", "vault_row", c.row[:12], "error", err)
@@ -276,35 +355,62 @@ func (b *Broker) obtain(ctx context.Context, c *resourceCall) (obtained, error) 
 		}
 	}
 	if tok == nil {
-		tok, err = b.exchange(ctx, c, md.TokenEndpoint)
+		tok, err = b.exchange(ctx, c, md.TokenEndpoint, actor)
 	}
 	detail := fmt.Sprintf("%s %dms", how, time.Since(start).Milliseconds())
 	if err != nil {
-		var oe *oauth.Error
-		if errors.As(err, &oe) && len(oe.ErrorCodes) > 0 {
-			detail += fmt.Sprintf(", AADSTS%d", oe.ErrorCodes[0])
-		}
-		return obtained{detail: detail}, fromOAuth(err, c.p.Name)
+		return obtained{detail: detail + aadsts(err)}, fromOAuth(err, c.p.name)
 	}
+	detail += b.store(ctx, c.row, tok)
+	return obtained{token: tok.AccessToken, detail: detail}, nil
+}
 
+// aadsts is ", AADSTSnnn" for an Entra error, for the audit detail.
+func aadsts(err error) string {
+	var oe *oauth.Error
+	if errors.As(err, &oe) && len(oe.ErrorCodes) > 0 {
+		return fmt.Sprintf(", AADSTS%d", oe.ErrorCodes[0])
+	}
+	return ""
+}
+
+// store writes tok to the vault row; it returns a note for the audit
+// detail when the token is not cached.
+func (b *Broker) store(ctx context.Context, row string, tok *oauth.Token) string {
 	if tok.ExpiresAt.IsZero() {
 		// Without an expiry the broker cannot know when to stop serving it.
-		detail += ", not cached: no expires_in"
-	} else if err := b.writeVault(ctx, c.canonical, c.row, &cachedToken{
+		return ", not cached: no expires_in"
+	}
+	if err := b.writeVault(ctx, row, &cachedToken{
 		AccessToken:  tok.AccessToken,
 		RefreshToken: tok.RefreshToken,
 		ExpiresAt:    tok.ExpiresAt.Unix(),
 		Scope:        tok.Scope,
 	}); err != nil {
 		// The token is good; the next call exchanges again.
-		b.log.WarnContext(ctx, "vault write failed", "vault_row", c.row[:12], "error", err)
-		detail += ", vault write failed"
+		b.log.WarnContext(ctx, "vault write failed", "vault_row", row[:12], "error", err)
+		return ", vault write failed"
 	}
-	return obtained{token: tok.AccessToken, detail: detail}, nil
+	return ""
+}
+
+// actorToken is the provider's own client-credentials token with the
+// configured actor scopes, through the vault like any M2M token.
+func (b *Broker) actorToken(ctx context.Context, c *resourceCall) (string, error) {
+	m2m := &resourceCall{
+		in:     GetResourceOauth2TokenInput{Oauth2Flow: FlowM2M, ResourceCredentialProviderName: c.p.name},
+		wat:    c.wat,
+		w:      c.w,
+		p:      c.p,
+		scopes: slices.Compact(slices.Sorted(slices.Values(c.p.actorScopes))),
+	}
+	m2m.row = rowID(vaultKey{Workload: c.wat.Workload, Provider: c.p.name, ProviderTag: c.p.tag, Flow: FlowM2M, Scopes: c.p.actorScopes}.canonical())
+	res, err := b.resourceToken(ctx, m2m)
+	return res.token, err
 }
 
 // exchange runs the provider's grant for c's flow.
-func (b *Broker) exchange(ctx context.Context, c *resourceCall, tokenURL string) (*oauth.Token, error) {
+func (b *Broker) exchange(ctx context.Context, c *resourceCall, tokenURL, actor string) (*oauth.Token, error) {
 	in := c.in
 	extra := url.Values{}
 	for _, r := range in.Resources {
@@ -332,6 +438,9 @@ func (b *Broker) exchange(ctx context.Context, c *resourceCall, tokenURL string)
 			Audiences:        in.Audiences,
 			Resources:        in.Resources,
 			Scopes:           c.scopes,
+		}
+		if actor != "" {
+			req.ActorToken, req.ActorTokenType = actor, oauth.TokenTypeAccessToken
 		}
 		// AgentCore lets customParameters choose subject_token_type (Okta
 		// wants …:access_token).

@@ -2,7 +2,11 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+
+	"github.com/onbehalf/onbehalf/tool"
 )
 
 type watKey struct{}
@@ -20,7 +24,9 @@ func WorkloadAccessTokenFrom(ctx context.Context) (string, bool) {
 }
 
 // TokenGetter gets resource tokens: a *Broker in process, or a client of
-// the broker's HTTP API.
+// the AgentCore data-plane API (identity/awsapi's client, pointed at an
+// onbehalf broker or at AWS AgentCore Identity itself). Code written
+// against it runs unchanged on all three.
 type TokenGetter interface {
 	GetResourceOauth2Token(ctx context.Context, in GetResourceOauth2TokenInput) (GetResourceOauth2TokenOutput, error)
 }
@@ -39,12 +45,31 @@ type TokenSource struct {
 	Provider string
 	Scopes   []string
 	// Flow is the oauth2Flow; empty means ON_BEHALF_OF_TOKEN_EXCHANGE.
-	Flow string
+	Flow             string
+	CustomParameters map[string]string
+	Audiences        []string
+	Resources        []string
 }
 
 // Token returns an access token for the user whose workload access token is
 // in ctx.
 func (s TokenSource) Token(ctx context.Context) (string, error) {
+	return s.token(ctx, false)
+}
+
+// ForceToken returns a new access token, bypassing (and replacing) the
+// vault's (forceAuthentication): for a caller whose token the downstream
+// API just refused with 401.
+func (s TokenSource) ForceToken(ctx context.Context) (string, error) {
+	return s.token(ctx, true)
+}
+
+// ErrAuthorizationRequired is returned by TokenSource when the flow
+// (USER_FEDERATION) needs the user to sign in first; use RequiresAccessToken
+// to hand the authorization URL to the user.
+var ErrAuthorizationRequired = errors.New("identity: the user must authorize access first")
+
+func (s TokenSource) token(ctx context.Context, force bool) (string, error) {
 	wat, ok := WorkloadAccessTokenFrom(ctx)
 	if !ok {
 		return "", ErrNoWorkloadAccessToken
@@ -61,9 +86,97 @@ func (s TokenSource) Token(ctx context.Context) (string, error) {
 		ResourceCredentialProviderName: s.Provider,
 		Scopes:                         s.Scopes,
 		Oauth2Flow:                     flow,
+		ForceAuthentication:            force,
+		CustomParameters:               s.CustomParameters,
+		Audiences:                      s.Audiences,
+		Resources:                      s.Resources,
 	})
 	if err != nil {
 		return "", err
 	}
+	if out.AccessToken == "" {
+		return "", ErrAuthorizationRequired
+	}
 	return out.AccessToken, nil
+}
+
+// AccessTokenOptions are RequiresAccessToken's arguments, named after the
+// AgentCore Python SDK's requires_access_token.
+type AccessTokenOptions struct {
+	ProviderName string
+	Scopes       []string
+	// AuthFlow is the oauth2Flow: ON_BEHALF_OF_TOKEN_EXCHANGE (default), M2M
+	// or USER_FEDERATION.
+	AuthFlow string
+	// CallbackURL is the resourceOauth2ReturnUrl of USER_FEDERATION.
+	CallbackURL         string
+	ForceAuthentication bool
+	CustomParameters    map[string]string
+	CustomState         string
+	Audiences           []string
+	Resources           []string
+	// OnAuthURL receives the authorization URL when USER_FEDERATION needs
+	// the user to sign in (e.g. to stream it to the chat UI). When nil, the
+	// URL goes into the tool result for the model to show the user.
+	OnAuthURL func(ctx context.Context, authorizationURL string) error
+}
+
+// RequiresAccessToken wraps a tool handler so that it runs with an access
+// token for the current request's user — the Go counterpart of the Python
+// SDK's @requires_access_token, with ON_BEHALF_OF_TOKEN_EXCHANGE (the
+// default here). Each call asks the getter once (no client-side cache: the
+// broker's vault is the cache).
+//
+// Outcomes: the token goes to fn; USER_FEDERATION needing the user gives a
+// tool result asking the user to sign in (after OnAuthURL); an identity
+// error the model can explain (access denied, consent missing) gives an
+// error result with the broker's safe message; a missing workload access
+// token, a claims challenge (the runtime must answer the user 401, see
+// ClaimsChallengeHeader) or a transport failure is returned as the error.
+func RequiresAccessToken(getter TokenGetter, opts AccessTokenOptions, fn func(ctx context.Context, token string, input json.RawMessage) (tool.Result, error)) func(ctx context.Context, input json.RawMessage) (tool.Result, error) {
+	flow := opts.AuthFlow
+	if flow == "" {
+		flow = FlowOnBehalfOf
+	}
+	return func(ctx context.Context, input json.RawMessage) (tool.Result, error) {
+		wat, ok := WorkloadAccessTokenFrom(ctx)
+		if !ok {
+			return tool.Result{}, ErrNoWorkloadAccessToken
+		}
+		out, err := getter.GetResourceOauth2Token(ctx, GetResourceOauth2TokenInput{
+			WorkloadIdentityToken:          wat,
+			ResourceCredentialProviderName: opts.ProviderName,
+			Scopes:                         opts.Scopes,
+			Oauth2Flow:                     flow,
+			ResourceOauth2ReturnURL:        opts.CallbackURL,
+			ForceAuthentication:            opts.ForceAuthentication,
+			CustomParameters:               opts.CustomParameters,
+			CustomState:                    opts.CustomState,
+			Audiences:                      opts.Audiences,
+			Resources:                      opts.Resources,
+		})
+		if err != nil {
+			var ie *Error
+			if _, challenge := ClaimsChallenge(err); challenge || !errors.As(err, &ie) {
+				return tool.Result{}, err
+			}
+			msg := fmt.Sprintf("Could not get access to %s for this user (%s): %s", opts.ProviderName, ie.Type, ie.Message)
+			return tool.ErrorResult(msg), nil
+		}
+		if out.AccessToken != "" {
+			return fn(ctx, out.AccessToken, input)
+		}
+		if out.AuthorizationURL == "" {
+			return tool.ErrorResult(fmt.Sprintf("Authorization with %s failed; the user may try again.", opts.ProviderName)), nil
+		}
+		if opts.OnAuthURL != nil {
+			if err := opts.OnAuthURL(ctx, out.AuthorizationURL); err != nil {
+				return tool.Result{}, err
+			}
+			return tool.Result{Content: fmt.Sprintf("The user must first authorize access to %s; a sign-in link was sent to them. Try again after they have signed in.", opts.ProviderName),
+				IsError: true, Summary: "authorization required: " + opts.ProviderName}, nil
+		}
+		return tool.Result{Content: fmt.Sprintf("The user must first authorize access to %s. Ask them to open this link, sign in, and then ask again: %s", opts.ProviderName, out.AuthorizationURL),
+			IsError: true, Summary: "authorization required: " + opts.ProviderName}, nil
+	}
 }

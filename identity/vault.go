@@ -17,15 +17,18 @@ import (
 // when every field is equal.
 type vaultKey struct {
 	Workload, Provider string
-	Issuer, Subject    string // empty for M2M
-	Scopes             []string
-	Audiences          []string
-	Resources          []string
-	Custom             map[string]string
+	// ProviderTag is the provider's instance and endpoint fingerprint.
+	ProviderTag     string
+	Flow            string
+	Issuer, Subject string // empty for M2M
+	Scopes          []string
+	Audiences       []string
+	Resources       []string
+	Custom          map[string]string
 }
 
 // vaultKeyVersion starts the canonical encoding.
-const vaultKeyVersion = "onbehalf/vault/v1"
+const vaultKeyVersion = "onbehalf/vault/v2"
 
 // canonical is an unambiguous byte encoding of k: every string is
 // length-prefixed, every list is counted and sorted (and de-duplicated),
@@ -47,6 +50,8 @@ func (k vaultKey) canonical() []byte {
 	str(vaultKeyVersion)
 	str(k.Workload)
 	str(k.Provider)
+	str(k.ProviderTag)
+	str(k.Flow)
 	str(k.Issuer)
 	str(k.Subject)
 	list(k.Scopes)
@@ -83,10 +88,15 @@ type cachedToken struct {
 
 func (c *cachedToken) expiresAt() time.Time { return time.Unix(c.ExpiresAt, 0) }
 
+// vaultAD is the associated data of a vault row: its id, the SHA-256 of
+// the canonical key, so a ciphertext moved to another row fails to open.
+// (Any row can thus be re-sealed knowing only its id: ReencryptAll.)
+func vaultAD(id string) []byte { return []byte(id) }
+
 // readVault returns the row's token, or nil when there is none or it cannot
 // be opened (moved to another key, sealed by a key this ring lacks,
 // corrupted); such a row is then replaced by a fresh exchange.
-func (b *Broker) readVault(ctx context.Context, canonical []byte, id string) (*cachedToken, error) {
+func (b *Broker) readVault(ctx context.Context, id string) (*cachedToken, error) {
 	e, err := b.cfg.Store.GetVault(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
@@ -94,7 +104,7 @@ func (b *Broker) readVault(ctx context.Context, canonical []byte, id string) (*c
 	if err != nil {
 		return nil, err
 	}
-	plain, err := b.cfg.Keyring.Open(e.Ciphertext, canonical)
+	plain, err := b.cfg.Keyring.Open(e.Ciphertext, vaultAD(id))
 	if err != nil {
 		b.log.WarnContext(ctx, "vault row does not open; exchanging afresh", "vault_row", id[:12], "error", err)
 		return nil, nil
@@ -107,13 +117,13 @@ func (b *Broker) readVault(ctx context.Context, canonical []byte, id string) (*c
 	return &c, nil
 }
 
-// writeVault seals c under canonical and stores it as row id.
-func (b *Broker) writeVault(ctx context.Context, canonical []byte, id string, c *cachedToken) error {
+// writeVault seals c and stores it as row id.
+func (b *Broker) writeVault(ctx context.Context, id string, c *cachedToken) error {
 	plain, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
-	sealed, err := b.cfg.Keyring.Seal(plain, canonical)
+	sealed, err := b.cfg.Keyring.Seal(plain, vaultAD(id))
 	if err != nil {
 		return err
 	}

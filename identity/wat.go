@@ -25,17 +25,51 @@ const (
 	maxUserTokenLen = 90_000
 )
 
+// WAT kinds: who the token names.
+const (
+	watJWT      = ""    // a user verified from a JWT (GetWorkloadAccessTokenForJWT)
+	watUserID   = "uid" // a user named by bare id (GetWorkloadAccessTokenForUserId)
+	watWorkload = "wl"  // no user (GetWorkloadAccessToken)
+)
+
+// UserIDIssuer stands for the issuer of users named by a bare id
+// (GetWorkloadAccessTokenForUserId): such a user is UserIDIssuer|<userId> in
+// the vault and the audit, never the same as a verified iss|sub.
+const UserIDIssuer = "urn:onbehalf:user-id"
+
 // watClaims is the sealed content of a WAT.
 type watClaims struct {
 	Workload  string `json:"wl"`
-	Issuer    string `json:"iss"`
-	Subject   string `json:"sub"`
+	Kind      string `json:"k,omitempty"`
+	Issuer    string `json:"iss,omitempty"`
+	Subject   string `json:"sub,omitempty"`
 	IssuedAt  int64  `json:"iat"`
 	ExpiresAt int64  `json:"exp"`
-	UserToken string `json:"ut"`
+	UserToken string `json:"ut,omitempty"`
 }
 
-func (c watClaims) user() string { return c.Issuer + "|" + c.Subject }
+// user is "iss|sub", or "" when the WAT names no user.
+func (c watClaims) user() string {
+	if c.Kind == watWorkload {
+		return ""
+	}
+	return c.Issuer + "|" + c.Subject
+}
+
+func (c watClaims) valid() bool {
+	if c.Workload == "" {
+		return false
+	}
+	switch c.Kind {
+	case watJWT:
+		return c.Issuer != "" && c.Subject != "" && c.UserToken != ""
+	case watUserID:
+		return c.Issuer == UserIDIssuer && c.Subject != "" && c.UserToken == ""
+	case watWorkload:
+		return c.Issuer == "" && c.Subject == "" && c.UserToken == ""
+	}
+	return false
+}
 
 // GetWorkloadAccessTokenForJWTInput is the AgentCore operation's input.
 type GetWorkloadAccessTokenForJWTInput struct {
@@ -80,16 +114,19 @@ func (b *Broker) GetWorkloadAccessTokenForJWT(ctx context.Context, in GetWorkloa
 }
 
 func (b *Broker) issueWAT(ctx context.Context, in GetWorkloadAccessTokenForJWTInput) (string, *watClaims, error) {
-	switch {
-	case in.WorkloadName == "":
-		return "", nil, newError(ValidationException, nil, "workloadName is required")
-	case in.UserToken == "":
-		return "", nil, newError(ValidationException, nil, "userToken is required")
-	case len(in.UserToken) > maxUserTokenLen:
-		return "", nil, newError(ValidationException, nil, "userToken is too long")
+	var v validator
+	v.workloadName("workloadName", in.WorkloadName)
+	if v.required("userToken", in.UserToken) && len(in.UserToken) > maxUserTokenLen {
+		v.add("userToken", "Member must have length less than or equal to %d", maxUserTokenLen)
 	}
-	if _, ok := b.workloads[in.WorkloadName]; !ok {
-		return "", nil, newError(ResourceNotFoundException, nil, "workload identity %q not found", in.WorkloadName)
+	if err := v.err(); err != nil {
+		return "", nil, err
+	}
+	if err := checkCallerWorkload(ctx, in.WorkloadName); err != nil {
+		return "", nil, err
+	}
+	if _, err := b.workload(ctx, in.WorkloadName); err != nil {
+		return "", nil, err
 	}
 	uc, err := b.cfg.VerifyUserToken(ctx, in.UserToken)
 	if err != nil {
@@ -114,15 +151,20 @@ func (b *Broker) issueWAT(ctx context.Context, in GetWorkloadAccessTokenForJWTIn
 		ExpiresAt: exp.Unix(),
 		UserToken: in.UserToken,
 	}
+	wat, err := b.sealWAT(c)
+	return wat, c, err
+}
+
+func (b *Broker) sealWAT(c *watClaims) (string, error) {
 	plain, err := json.Marshal(c)
 	if err != nil {
-		return "", c, newError(InternalServerException, err, "cannot encode workload access token")
+		return "", newError(InternalServerException, err, "cannot encode workload access token")
 	}
 	sealed, err := b.cfg.Keyring.Seal(plain, watAD)
 	if err != nil {
-		return "", c, newError(InternalServerException, err, "cannot seal workload access token")
+		return "", newError(InternalServerException, err, "cannot seal workload access token")
 	}
-	return watPrefix + base64.RawURLEncoding.EncodeToString(sealed), c, nil
+	return watPrefix + base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
 // errBadWAT is the one message for every kind of invalid WAT, so that the
@@ -144,11 +186,103 @@ func (b *Broker) openWAT(wat string) (*watClaims, error) {
 		return nil, newError(UnauthorizedException, errors.Join(errBadWAT, err), "workload access token is invalid")
 	}
 	var c watClaims
-	if err := json.Unmarshal(plain, &c); err != nil || c.Workload == "" || c.Issuer == "" || c.Subject == "" || c.UserToken == "" {
+	if err := json.Unmarshal(plain, &c); err != nil || !c.valid() {
 		return nil, newError(UnauthorizedException, errBadWAT, "workload access token is invalid")
 	}
 	if !time.Unix(c.ExpiresAt, 0).After(b.now()) {
 		return &c, newError(UnauthorizedException, errBadWAT, "workload access token has expired")
 	}
 	return &c, nil
+}
+
+// GetWorkloadAccessTokenInput is the AgentCore operation's input.
+type GetWorkloadAccessTokenInput struct {
+	WorkloadName string `json:"workloadName"`
+}
+
+// GetWorkloadAccessTokenOutput is the AgentCore operation's output.
+type GetWorkloadAccessTokenOutput struct {
+	WorkloadAccessToken string `json:"workloadAccessToken"`
+}
+
+// String never prints the workload access token.
+func (out GetWorkloadAccessTokenOutput) String() string {
+	return fmt.Sprintf("identity.GetWorkloadAccessTokenOutput{workloadAccessToken=%d bytes}", len(out.WorkloadAccessToken))
+}
+
+// GetWorkloadAccessToken returns a workload access token that names no
+// user: it serves M2M and GetResourceApiKey, and is refused by the flows
+// that act for a user. It lives Config.WorkloadTokenTTL. Errors:
+// ValidationException, ResourceNotFoundException (unknown workload),
+// AccessDeniedException (a Caller bound to another workload).
+func (b *Broker) GetWorkloadAccessToken(ctx context.Context, in GetWorkloadAccessTokenInput) (GetWorkloadAccessTokenOutput, error) {
+	ev := b.newEvent(ctx, "GetWorkloadAccessToken")
+	ev.Workload = in.WorkloadName
+	wat, err := b.issuePlainWAT(ctx, in.WorkloadName, watWorkload, "")
+	if err := b.finish(ctx, &ev, err); err != nil {
+		return GetWorkloadAccessTokenOutput{}, err
+	}
+	b.log.InfoContext(ctx, "workload access token issued", "workload", in.WorkloadName, "kind", "workload", "wat_sha256", shortHash(wat))
+	return GetWorkloadAccessTokenOutput{WorkloadAccessToken: wat}, nil
+}
+
+// GetWorkloadAccessTokenForUserIdInput is the AgentCore operation's input.
+type GetWorkloadAccessTokenForUserIdInput struct {
+	WorkloadName string `json:"workloadName"`
+	UserID       string `json:"userId"`
+}
+
+// GetWorkloadAccessTokenForUserIdOutput is the AgentCore operation's output.
+type GetWorkloadAccessTokenForUserIdOutput struct {
+	WorkloadAccessToken string `json:"workloadAccessToken"`
+}
+
+// String never prints the workload access token.
+func (out GetWorkloadAccessTokenForUserIdOutput) String() string {
+	return fmt.Sprintf("identity.GetWorkloadAccessTokenForUserIdOutput{workloadAccessToken=%d bytes}", len(out.WorkloadAccessToken))
+}
+
+// GetWorkloadAccessTokenForUserId returns a workload access token for a
+// user named by a bare, unverified id — only for a caller whose Caller has
+// AllowUserID (else AccessDeniedException). The user is UserIDIssuer|userId:
+// USER_FEDERATION and M2M work with it; ON_BEHALF_OF_TOKEN_EXCHANGE does not
+// (there is no user token to exchange).
+func (b *Broker) GetWorkloadAccessTokenForUserId(ctx context.Context, in GetWorkloadAccessTokenForUserIdInput) (GetWorkloadAccessTokenForUserIdOutput, error) {
+	ev := b.newEvent(ctx, "GetWorkloadAccessTokenForUserId")
+	ev.Workload = in.WorkloadName
+	if in.UserID != "" && len(in.UserID) <= 128 {
+		ev.User = UserIDIssuer + "|" + in.UserID
+	}
+	wat, err := b.issuePlainWAT(ctx, in.WorkloadName, watUserID, in.UserID)
+	if err := b.finish(ctx, &ev, err); err != nil {
+		return GetWorkloadAccessTokenForUserIdOutput{}, err
+	}
+	b.log.InfoContext(ctx, "workload access token issued", "workload", in.WorkloadName, "kind", "user id", "user_sha256", shortHash(ev.User), "wat_sha256", shortHash(wat))
+	return GetWorkloadAccessTokenForUserIdOutput{WorkloadAccessToken: wat}, nil
+}
+
+func (b *Broker) issuePlainWAT(ctx context.Context, workloadName, kind, userID string) (string, error) {
+	var v validator
+	v.workloadName("workloadName", workloadName)
+	if kind == watUserID && v.required("userId", userID) {
+		v.length("userId", userID, 1, 128)
+	}
+	if err := v.err(); err != nil {
+		return "", err
+	}
+	if kind == watUserID && !userIDAllowed(ctx) {
+		return "", newError(AccessDeniedException, nil, "the caller may not name users by a bare user id (GetWorkloadAccessTokenForUserId needs that permission)")
+	}
+	if err := checkCallerWorkload(ctx, workloadName); err != nil {
+		return "", err
+	}
+	if _, err := b.workload(ctx, workloadName); err != nil {
+		return "", err
+	}
+	now := b.now()
+	c := &watClaims{Workload: workloadName, Kind: kind, IssuedAt: now.Unix(), ExpiresAt: now.Add(b.cfg.WorkloadTokenTTL).Unix()}
+	if kind == watUserID {
+		c.Issuer, c.Subject = UserIDIssuer, userID
+	}
+	return b.sealWAT(c)
 }

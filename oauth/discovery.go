@@ -43,6 +43,14 @@ func (c *Client) Discover(ctx context.Context, discoveryURL string) (*Metadata, 
 	c.mu.Unlock()
 
 	ch := c.flight.DoChan(discoveryURL, func() (any, error) {
+		// A flight that ended between our cache check and this one filled
+		// the cache: use it rather than fetch again.
+		c.mu.Lock()
+		if e, ok := c.cache[discoveryURL]; ok && c.now().Sub(e.fetched) < ttl {
+			c.mu.Unlock()
+			return e.md, nil
+		}
+		c.mu.Unlock()
 		// One caller giving up must not fail the others sharing this fetch.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), discoveryTimeout)
 		defer cancel()
