@@ -280,3 +280,27 @@ func TestConcurrentCallersEachSeeTheirOwnRecords(t *testing.T) {
 		wantSame(t, r.user, r.got, want[r.user])
 	}
 }
+
+// Two providers: each token is checked against the provider of its issuer,
+// with that provider's audience, user claim and sys_user field.
+func TestSeveralOIDCProvidersEachMapTheirOwnClaim(t *testing.T) {
+	okta := newTestIssuer(t)
+	e := newTestEnvWith(t, func(c *Config) {
+		c.OIDC = append(c.OIDC, OIDCProvider{
+			Name: "Okta", MetadataURL: okta.metadataURL, ClientID: "api://servicenow",
+			UserClaim: "sub", UserField: "user_name", ClockSkew: time.Second,
+		})
+		c.HTTPClient = http.DefaultClient
+	})
+	c := okta.claims("ignored")
+	c["aud"], c["sub"] = "api://servicenow", "bob.jones"
+	delete(c, "preferred_username")
+	bob := "Bearer " + okta.sign(t, c)
+	wantSame(t, "okta bob", e.numbers(incidentsWhere(janeMine), bob), []string{"INC0012360", "INC0012420", "INC0012490"})
+	wantSame(t, "entra jane", e.numbers(incidentsWhere(janeMine), e.bearer("jane.smith@company.com")), janeVisible)
+	// Okta's audience is not Entra's, and each provider's skew is its own.
+	c["aud"] = connectorID
+	wantEnvelope(t, e.get(incidentsWhere(janeMine), "Bearer "+okta.sign(t, c)), http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
+	c["aud"], c["exp"] = "api://servicenow", testNow.Add(-2*time.Second).Unix()
+	wantEnvelope(t, e.get(incidentsWhere(janeMine), "Bearer "+okta.sign(t, c)), http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
+}

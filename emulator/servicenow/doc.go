@@ -1,57 +1,96 @@
 // Package servicenow is a ServiceNow instance emulator for development and
-// tests: the outside world that onbehalf's ServiceNow connector talks to. It
-// imports nothing of the product.
+// tests: the outside world that onbehalf's ServiceNow connector talks to,
+// and a local ServiceNow for anyone's own tests (`onbehalf servicenow
+// serve`). It imports nothing of the product.
 //
-// It serves the Table API (GET list and record, PATCH and PUT record) under
-// /api/now/table, /api/now/v1/table and /api/now/v2/table with the wire shapes
-// of a real instance: every value a string, reference fields as
-// {"link","value"} objects, display values and choice labels on request,
-// X-Total-Count and Link pagination headers, and the real error envelopes.
+// # Table API
 //
-// Everything is driven by a dictionary defined in Go (dictionary.go): tables,
-// typed fields, choice lists and the display field of each table. Records live
-// in real SQLite tables (modernc.org/sqlite), one per dictionary table, and
-// encoded queries (sysparm_query) are compiled to parameterised SQL; no value
-// from a request is ever spliced into SQL text.
+// GET (list and record), POST (201 + Location), PUT/PATCH, DELETE (204)
+// under /api/now/table, /api/now/v1/table and /api/now/v2/table (v1 answers
+// an empty list with 404, v2 with 200 {"result":[]}). Every value is a
+// string; references are {"link","value"}, {"display_value","link"} or
+// plain strings as sysparm_display_value (false|true|all) and
+// sysparm_exclude_reference_link ask; choices show their labels; dates are
+// UTC "YYYY-MM-DD HH:MM:SS"; journals (comments, work_notes) read "" raw and
+// their history, newest first, as display value. sysparm_query, _limit
+// (default 10000), _offset, _fields (unknown names ignored), _no_count,
+// _suppress_pagination_header and _input_display_value (choice labels and
+// reference display values on writes) work as on an instance; _view and
+// _query_no_domain are accepted and change nothing. X-Total-Count, Link
+// (first/prev/next/last, shaped like a real capture) and the error
+// envelopes of a real instance are golden-tested (testdata/golden).
 //
-// Callers authenticate with HTTP Basic (sys_user.user_name + password; only
-// admin has one) or with a Bearer JWT from a configured OIDC provider, the
-// emulated twin of ServiceNow's "OIDC provider" inbound integration: the token
-// must be signed by a key of the provider's JWKS, carry the provider's issuer,
-// have the configured client id as audience and be within its validity window
-// (with clock skew); its user claim (preferred_username) is matched to a
-// sys_user field (email) of an active user.
+// # Tables
 //
-// Read and write access is decided by ACL rules (acl.go): per table and
-// operation, each rule names roles and an encoded-query condition; a user
-// passes when any rule grants both; the admin role passes everything. Read
-// rules are applied as SQL conditions so pages and X-Total-Count only count
-// visible rows.
+// A dictionary defined in Go (tables.go) drives everything: incident,
+// problem, change_request, sys_user, sys_user_group, sys_user_grmember,
+// sys_user_role, sys_user_has_role, sys_journal_field, sys_audit, sys_number
+// and syslog_transaction, with typed fields (string, integer, boolean,
+// choice, reference, journal, glide_date_time), choice lists, defaults and
+// number prefixes (INC, PRB, CHG; seven digits from a counter kept past any
+// seeded number). Records live in SQLite (modernc.org/sqlite), one table
+// each, indexed per reference and for the queries agents make. sys_id,
+// sys_created_*, sys_updated_* and sys_mod_count are maintained; every
+// change writes sys_audit rows and every journal entry a sys_journal_field
+// row naming the acting user; every request leaves a syslog_transaction row
+// (written in batches, flushed before anyone reads that table).
 //
-// Choices made where a real instance is unclear or configurable:
+// # Encoded queries
+//
+// sysparm_query is parsed against the dictionary and compiled to SQL with
+// every value bound as a parameter: ^, ^OR (binding tighter than ^), ^NQ,
+// =, !=, LIKE, NOT LIKE, STARTSWITH, ENDSWITH, IN, NOT IN, ISEMPTY,
+// ISNOTEMPTY, EMPTYSTRING, ANYTHING, <, <=, >, >=, BETWEENa@b, SAMEAS,
+// NSAMEAS, DYNAMIC (Me, One of My Groups), ORDERBY/ORDERBYDESC, dot-walking
+// (assigned_to.email, read ACLs applied on the walked table),
+// javascript:gs.getUserID(), gs.getUserName(), getMyGroups() and
+// gs.dateGenerate(). There is no escape for ^ in a value, as on an instance.
+//
+// # ACLs
+//
+// ACLRule grants read, write, create or delete on a table's records, or
+// read/write on one field (or "*"), to holders of its roles when the record
+// matches its encoded-query condition; admin passes all (DefaultACLs for the
+// dev data, Config.ACLs to replace them). Conditions compile into the same
+// SQL statement as the query. Like a real instance, sysparm_limit is applied
+// before read ACLs: a page can come back short or empty while readable rows
+// follow, and X-Total-Count counts the rows matching the query
+// (Config.ReadACLBeforeLimit filters first instead). A field the caller may
+// not read renders as ""; a query on it is 403 "Insufficient rights to query
+// records"; a field the caller may not write is ignored. Hidden records are
+// 404 for reads and writes; denied writes are 403 envelopes.
+//
+// # Authentication and limits
+//
+// HTTP Basic (sys_user.user_name and a password: admin's from
+// Config.AdminPassword, others' from a seed file) or a Bearer JWT from one
+// of several OIDC providers (metadata URL, audience, user claim matched to
+// a sys_user field of an active user, clock skew, optional JTI replay
+// check); anything else is 401 with WWW-Authenticate. Verified tokens are
+// cached by hash (validity window and JTI still checked per use) and
+// principals until a user, role or group changes, as a session would be.
+// RateLimit rules (per user, role or everyone, per clock hour) answer 429
+// with X-RateLimit-* and Retry-After.
+//
+// # Choices where a real instance is unclear or configurable
 //
 //   - An invalid query term (unknown or hidden field, no operator) is dropped
-//     and the rest of the query runs, as with the instance default
-//     glide.invalid_query.returns_no_rows=false; read ACLs still apply, so it
-//     never widens beyond what the caller may see.
-//   - =, !=, IN compare exactly (case-sensitive); LIKE, STARTSWITH, ENDSWITH
-//     ignore ASCII case. Negative operators (!=, NOT IN, NOT LIKE) never match
-//     empty values; add "^ORfieldISEMPTY".
-//   - A reference in ORDERBY sorts by the referenced display value; ties keep
-//     insertion order. Dot-walking (assigned_to.email) is allowed in
-//     conditions and applies the walked table's read ACL.
-//   - Link: first, prev (always, offset-limit, negative on the first page as
-//     in a real capture), next (while rows remain), last (start of the last
-//     full page). X-Total-Count counts visible rows (see the limit-before-ACL
-//     TODO in acl.go).
-//   - PATCH/PUT ignore unknown, hidden and sys_* fields; a value that does not
-//     fit an integer, boolean, date or reference field is a 400.
+//     and the rest runs (glide.invalid_query.returns_no_rows=false);
+//     Config.InvalidQueryReturnsNoRows returns nothing instead. Read ACLs
+//     apply either way.
+//   - =, !=, IN compare exactly; LIKE, STARTSWITH, ENDSWITH ignore ASCII
+//     case. Negative operators never match empty values (add
+//     "^ORfieldISEMPTY").
+//   - A reference in ORDERBY sorts by the referenced display value; ties
+//     follow insertion order in the direction of the last sort term.
+//   - A caller whom no read rule admits by role gets an empty page and a
+//     count of 0 (the table check comes before the query).
+//   - Write bodies ignore unknown, hidden and sys_* fields; a value that does
+//     not fit an integer, boolean, date or reference field is a 400; a
+//     delete is audited as one sys_audit row with fieldname "DELETED".
+//   - A negative sysparm_offset (the first page's prev link) reads from 0.
 //
-// Every request leaves one syslog_transaction row (who made it, the URL, the
-// status), and every field changed by PATCH one sys_audit row naming the
-// acting user, so tests can prove that jane.smith, not a bot, made the call.
-//
-// Quick start:
+// # Quick start
 //
 //	srv, err := servicenow.New(ctx, servicenow.Config{
 //		BaseURL:       "http://127.0.0.1:8083",
@@ -64,5 +103,6 @@
 //		}},
 //	})
 //	defer srv.Close()
+//	srv.GenerateIncidents(ctx, 100_000, 200) // optional bulk data
 //	http.ListenAndServe("127.0.0.1:8083", srv)
 package servicenow
