@@ -27,6 +27,7 @@ type fakeIdP struct {
 	srv     *httptest.Server
 	mu      sync.Mutex
 	forms   []url.Values
+	auths   []string // Authorization headers, one per token request
 	respond func(n int, form url.Values) (status int, body string)
 }
 
@@ -42,6 +43,7 @@ func newFakeIdP(t *testing.T, respond func(n int, form url.Values) (int, string)
 			r.ParseForm()
 			f.mu.Lock()
 			f.forms = append(f.forms, r.PostForm)
+			f.auths = append(f.auths, r.Header.Get("Authorization"))
 			n := len(f.forms)
 			f.mu.Unlock()
 			status, body := f.respond(n, r.PostForm)
@@ -53,6 +55,12 @@ func newFakeIdP(t *testing.T, respond func(n int, form url.Values) (int, string)
 	}))
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+func (f *fakeIdP) authHeaders() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.auths...)
 }
 
 func (f *fakeIdP) requests() []url.Values {
