@@ -122,7 +122,9 @@ func TestOauth2ProviderValidationNamesEachBadMember(t *testing.T) {
 			c.OauthDiscovery = identity.Oauth2Discovery{AuthorizationServerMetadata: &identity.Oauth2AuthorizationServerMetadata{Issuer: "i", TokenEndpoint: "not a url", TokenEndpointAuthMethods: []string{"private_key_jwt"}}}
 		}), []string{cp + "oauthDiscovery.authorizationServerMetadata.authorizationEndpoint", cp + "oauthDiscovery.authorizationServerMetadata.tokenEndpoint", cp + "oauthDiscovery.authorizationServerMetadata.tokenEndpointAuthMethods"}},
 		{"no secret, no client id", custom(func(c *identity.CustomOauth2ProviderConfigInput) { c.ClientSecret, c.ClientID = "", "" }), []string{cp + "clientId", cp + "clientSecret"}},
-		{"AWS IAM auth", custom(func(c *identity.CustomOauth2ProviderConfigInput) { c.ClientAuthenticationMethod = "AWS_IAM_ID_TOKEN_JWT" }), []string{cp + "clientAuthenticationMethod"}},
+		{"AWS IAM auth", custom(func(c *identity.CustomOauth2ProviderConfigInput) {
+			c.ClientAuthenticationMethod = "AWS_IAM_ID_TOKEN_JWT"
+		}), []string{cp + "clientAuthenticationMethod"}},
 		{"private key jwt with a secret", custom(func(c *identity.CustomOauth2ProviderConfigInput) { c.ClientAuthenticationMethod = "PRIVATE_KEY_JWT" }), []string{cp + "clientSecret"}},
 		{"bad grant and actor", custom(func(c *identity.CustomOauth2ProviderConfigInput) {
 			c.OnBehalfOfTokenExchangeConfig = &identity.OnBehalfOfTokenExchangeConfig{GrantType: "SAML",
@@ -170,19 +172,46 @@ func TestDuplicateNamesAreConflictAndMissingOnesNotFound(t *testing.T) {
 	wantErr(t, err, identity.ConflictException)
 
 	for name, call := range map[string]func() error{
-		"GetOauth2":    func() error { _, err := w.b.GetOauth2CredentialProvider(ctx, identity.GetOauth2CredentialProviderInput{Name: "Nope"}); return err },
-		"UpdateOauth2": func() error { _, err := w.b.UpdateOauth2CredentialProvider(ctx, toUpdate(customProvider("Nope", disc, "s"))); return err },
-		"DeleteOauth2": func() error { _, err := w.b.DeleteOauth2CredentialProvider(ctx, identity.DeleteOauth2CredentialProviderInput{Name: "Nope"}); return err },
-		"GetApiKey":    func() error { _, err := w.b.GetApiKeyCredentialProvider(ctx, identity.GetApiKeyCredentialProviderInput{Name: "Nope"}); return err },
-		"UpdateApiKey": func() error { _, err := w.b.UpdateApiKeyCredentialProvider(ctx, identity.UpdateApiKeyCredentialProviderInput{Name: "Nope", APIKey: "k"}); return err },
-		"DeleteApiKey": func() error { _, err := w.b.DeleteApiKeyCredentialProvider(ctx, identity.DeleteApiKeyCredentialProviderInput{Name: "Nope"}); return err },
-		"GetWorkload":  func() error { _, err := w.b.GetWorkloadIdentity(ctx, identity.GetWorkloadIdentityInput{Name: "nope"}); return err },
+		"GetOauth2": func() error {
+			_, err := w.b.GetOauth2CredentialProvider(ctx, identity.GetOauth2CredentialProviderInput{Name: "Nope"})
+			return err
+		},
+		"UpdateOauth2": func() error {
+			_, err := w.b.UpdateOauth2CredentialProvider(ctx, toUpdate(customProvider("Nope", disc, "s")))
+			return err
+		},
+		"DeleteOauth2": func() error {
+			_, err := w.b.DeleteOauth2CredentialProvider(ctx, identity.DeleteOauth2CredentialProviderInput{Name: "Nope"})
+			return err
+		},
+		"GetApiKey": func() error {
+			_, err := w.b.GetApiKeyCredentialProvider(ctx, identity.GetApiKeyCredentialProviderInput{Name: "Nope"})
+			return err
+		},
+		"UpdateApiKey": func() error {
+			_, err := w.b.UpdateApiKeyCredentialProvider(ctx, identity.UpdateApiKeyCredentialProviderInput{Name: "Nope", APIKey: "k"})
+			return err
+		},
+		"DeleteApiKey": func() error {
+			_, err := w.b.DeleteApiKeyCredentialProvider(ctx, identity.DeleteApiKeyCredentialProviderInput{Name: "Nope"})
+			return err
+		},
+		"GetWorkload": func() error {
+			_, err := w.b.GetWorkloadIdentity(ctx, identity.GetWorkloadIdentityInput{Name: "nope"})
+			return err
+		},
 		"UpdateWorkload": func() error {
 			_, err := w.b.UpdateWorkloadIdentity(ctx, identity.UpdateWorkloadIdentityInput{Name: "nope"})
 			return err
 		},
-		"DeleteWorkload": func() error { _, err := w.b.DeleteWorkloadIdentity(ctx, identity.DeleteWorkloadIdentityInput{Name: "nope"}); return err },
-		"GetTokenVault":  func() error { _, err := w.b.GetTokenVault(ctx, identity.GetTokenVaultInput{TokenVaultID: "other"}); return err },
+		"DeleteWorkload": func() error {
+			_, err := w.b.DeleteWorkloadIdentity(ctx, identity.DeleteWorkloadIdentityInput{Name: "nope"})
+			return err
+		},
+		"GetTokenVault": func() error {
+			_, err := w.b.GetTokenVault(ctx, identity.GetTokenVaultInput{TokenVaultID: "other"})
+			return err
+		},
 	} {
 		if got := identity.ErrorType(call()); got != identity.ResourceNotFoundException {
 			t.Errorf("%s: error type %q, want ResourceNotFoundException", name, got)
