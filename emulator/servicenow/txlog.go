@@ -24,8 +24,8 @@ type txLog struct {
 }
 
 const (
-	txLogInterval = 200 * time.Millisecond
-	txLogBatch    = 512 // a buffer this full is flushed at once
+	txLogInterval = time.Second
+	txLogBatch    = 4096 // a buffer this full is flushed at once
 )
 
 func newTxLog(s *Server) *txLog {
