@@ -66,6 +66,7 @@ function showSignedOut(message = '') {
   ui.chat.hidden = true;
   ui.account.hidden = true;
   ui.signedOut.hidden = false;
+  document.body.dataset.view = 'signed-out';
   clear(ui.conversation);
   announce(message, { sticky: true });
 }
@@ -76,6 +77,7 @@ function showChat(draft) {
   ui.signedOut.hidden = true;
   ui.account.hidden = false;
   ui.chat.hidden = false;
+  document.body.dataset.view = 'chat';
   announce(`Signed in as ${u.name || u.username}.`);
   if (draft) ui.message.value = draft;
   ui.message.focus();
@@ -118,12 +120,12 @@ function onSessionExpired() {
 
 function addUserTurn(text) {
   const id = uid('you');
-  const li = h('li', { class: 'turn turn-user' },
+  const turn = h('div', { class: 'turn turn-user' },
     h('article', { 'aria-labelledby': id },
       h('h3', { id, class: 'turn-who' }, 'You'),
       h('p', { class: 'user-text' }, text)));
-  ui.conversation.append(li);
-  li.scrollIntoView({ block: 'nearest' });
+  ui.conversation.append(turn);
+  turn.scrollIntoView({ block: 'nearest' });
 }
 
 function nearBottom() {
@@ -145,7 +147,7 @@ class AnswerView {
     this.article = h('article', { class: 'answer', 'aria-labelledby': id, 'aria-busy': 'true', dataset: { state: 'streaming' } },
       h('header', { class: 'answer-header' }, h('h3', { id, class: 'turn-who' }, 'Assistant'), this.modelEl),
       this.statusEl, this.body, this.extra, this.trace.el);
-    this.el = h('li', { class: 'turn turn-assistant' }, this.article);
+    this.el = h('div', { class: 'turn turn-assistant' }, this.article);
   }
 
   setModel(name) {
@@ -203,8 +205,10 @@ class AnswerView {
 
   confirm(ev) {
     const qid = uid('confirm');
+    const note = h('p', { class: 'confirm-answered', hidden: true });
     const answer = (word) => {
-      for (const b of buttons) b.disabled = true;
+      note.textContent = word === 'yes' ? 'You answered yes.' : 'You answered no.';
+      note.hidden = false;
       sendMessage(word);
     };
     const buttons = [
@@ -215,7 +219,8 @@ class AnswerView {
     this.extra.append(h('div', { class: 'confirm', role: 'group', 'aria-labelledby': qid },
       h('p', { id: qid }, h('strong', {}, 'Confirm this change? '), 'Nothing has been changed yet.'),
       h('p', { class: 'confirm-summary' }, h('code', {}, ev.summary || ev.tool || 'a change')),
-      h('div', { class: 'confirm-actions' }, buttons)));
+      h('div', { class: 'confirm-actions' }, buttons),
+      note));
   }
 
   /** fail shows an error in this answer, with optional actions. */
@@ -232,7 +237,9 @@ class AnswerView {
     this.frame = 0;
     this.render();
     this.statusEl.remove();
-    this.trace.finish(ok, this.model);
+    // A request refused before it reached the agent has nothing to trace.
+    if (this.trace.empty) this.trace.el.remove();
+    else this.trace.finish(ok, this.model);
     this.article.dataset.state = ok ? 'done' : 'error';
     this.article.setAttribute('aria-busy', 'false');
   }
@@ -356,8 +363,15 @@ function wire() {
   ui.signOut.addEventListener('click', () => {
     if (state.controller) state.controller.abort();
     const s = state.session;
-    showSignedOut('Signing you out…');
+    state.session = null;
+    state.sessionId = '';
+    clear(ui.conversation);
+    ui.chat.hidden = true;
+    ui.account.hidden = true;
+    document.body.dataset.view = 'leaving';
+    announce('Signing you out…', { sticky: true });
     if (s) s.signOut();
+    else showSignedOut('You are signed out.');
   });
   ui.newConversation.addEventListener('click', newConversation);
   ui.stop.addEventListener('click', () => {
@@ -371,8 +385,8 @@ function wire() {
   });
   ui.composer.addEventListener('submit', (e) => {
     e.preventDefault();
-    const text = ui.message.value;
-    if (!text.trim() || state.busy) return;
+    const text = ui.message.value.trim();
+    if (!text || state.busy) return;
     ui.message.value = '';
     sendMessage(text);
   });

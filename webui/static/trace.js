@@ -38,10 +38,11 @@ function describeHop(ev) {
       return [joinParts([what, ms(ev.ms)])];
     }
     case 'downstream_call': {
-      const m = /^(\S+)\s+(.*)$/.exec(detail);
-      const target = m ? `${m[1]} table ${m[2]}` : detail;
-      const rows = typeof ev.rows === 'number' ? `${ev.rows} ${ev.rows === 1 ? 'row' : 'rows'} returned` : '';
-      return [joinParts([target, ev.status ? `HTTP ${ev.status}` : '', rows, ms(ev.ms)])];
+      // "query_incidents: GET incident", "update_incident: PATCH incident INC0012345, forbidden"
+      const m = /^(?:([\w.-]+): )?([A-Z]+) (\S+)(.*)$/.exec(detail);
+      const target = m ? `${m[2]} table ${m[3]}${m[4]}` : detail;
+      const rows = typeof ev.rows === 'number' ? `${ev.rows} ${ev.rows === 1 ? 'row' : 'rows'} returned` : '0 rows returned';
+      return [joinParts([target, ev.status ? `HTTP ${ev.status}` : '', rows, ms(ev.ms)]), m && m[1] ? `For the tool ${m[1]}` : ''];
     }
   }
   return [joinParts([detail, ms(ev.ms)])];
@@ -64,6 +65,11 @@ export class TracePanel {
     this.panel.hidden = !open;
     this.button.setAttribute('aria-expanded', String(open));
     this.button.textContent = open ? 'Hide trace' : 'Show trace';
+  }
+
+  /** empty reports whether nothing of the request was traced. */
+  get empty() {
+    return this.list.childElementCount === 0;
   }
 
   #item(kind, step, title, lines, extra = {}) {
