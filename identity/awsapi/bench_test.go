@@ -85,7 +85,7 @@ func report(b *testing.B, lat []time.Duration, elapsed time.Duration) {
 //
 //	go test ./identity/awsapi -run '^$' -bench VaultHit -benchtime 100000x
 func BenchmarkGetResourceOauth2TokenVaultHit(b *testing.B) {
-	w := newWorldFor(b, true)
+	w := newWorldWith(b, worldOptions{bench: true})
 	wat := w.benchWAT(b)
 	in := map[string]any{
 		"workloadIdentityToken":          wat,
@@ -130,7 +130,7 @@ func BenchmarkGetResourceOauth2TokenVaultHit(b *testing.B) {
 //
 //	go test ./identity/awsapi -run '^$' -bench ColdExchange -benchtime 200x
 func BenchmarkGetResourceOauth2TokenColdExchange(b *testing.B) {
-	w := newWorldFor(b, true)
+	w := newWorldWith(b, worldOptions{bench: true})
 	in := map[string]any{
 		"workloadIdentityToken":          w.benchWAT(b),
 		"resourceCredentialProviderName": provider,

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/onbehalf/onbehalf/emulator/entra"
@@ -18,9 +19,11 @@ import (
 // instance metadata, only the given credentials, talking to 127.0.0.1.
 func (w *world) external(t *testing.T, k awsapi.AccessKey, extra map[string]string, name string, args ...string) (string, error) {
 	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
+	bin, err := exec.LookPath(name)
+	if err != nil {
 		t.Skipf("%s is not installed", name)
 	}
+	bin = unshim(bin, name)
 	home := t.TempDir()
 	env := []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + home,
@@ -37,7 +40,7 @@ func (w *world) external(t *testing.T, k awsapi.AccessKey, extra map[string]stri
 	for k, v := range extra {
 		env = append(env, k+"="+v)
 	}
-	cmd := exec.Command(name, args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	out, err := cmd.Output()
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -47,6 +50,7 @@ func (w *world) external(t *testing.T, k awsapi.AccessKey, extra map[string]stri
 }
 
 func TestBoto3GetsJanesTokenBOnBehalfOf(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	out, err := w.external(t, w.wl, map[string]string{
 		"USER_TOKEN":     w.idp.TokenA(t, jane),
@@ -77,4 +81,26 @@ func TestBoto3GetsJanesTokenBOnBehalfOf(t *testing.T) {
 	if got.OtherWorkload != "AccessDeniedException" || got.OtherWorkloadStatus != 403 {
 		t.Errorf("another workload's token: boto3 got %q %d, want AccessDeniedException 403", got.OtherWorkload, got.OtherWorkloadStatus)
 	}
+}
+
+var unshimmed sync.Map // name -> resolved path
+
+// unshim resolves a pyenv shim to the interpreter's own script: the shim
+// costs a second per call on a loaded machine, and the CLI tests make
+// several calls.
+func unshim(bin, name string) string {
+	if !strings.Contains(bin, "/.pyenv/shims/") {
+		return bin
+	}
+	if p, ok := unshimmed.Load(name); ok {
+		return p.(string)
+	}
+	p := bin
+	if out, err := exec.Command("pyenv", "which", name).Output(); err == nil {
+		if real := strings.TrimSpace(string(out)); real != "" {
+			p = real
+		}
+	}
+	unshimmed.Store(name, p)
+	return p
 }

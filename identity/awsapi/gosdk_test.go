@@ -76,8 +76,8 @@ func TestWorkloadKeyCannotAskForAnotherWorkloadsToken(t *testing.T) {
 		t.Errorf("got %s %d, want AccessDeniedException 403", code, st)
 	}
 	var ad *types.AccessDeniedException
-	if !errors.As(err, &ad) || !strings.Contains(ad.ErrorMessage(), otherWorkload) {
-		t.Errorf("error %v is not a typed AccessDeniedException naming %s", err, otherWorkload)
+	if !errors.As(err, &ad) || !strings.Contains(ad.ErrorMessage(), workload) {
+		t.Errorf("error %v is not a typed AccessDeniedException naming the key's workload %s", err, workload)
 	}
 }
 

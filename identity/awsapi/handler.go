@@ -50,7 +50,7 @@ type route struct {
 }
 
 // serveFunc decodes, authorizes and runs one operation.
-type serveFunc func(ctx context.Context, c *caller, rt *route, body []byte) (any, *apiError)
+type serveFunc func(ctx context.Context, rt *route, body []byte) (any, *apiError)
 
 // NewHandler returns the API for broker, authenticating callers against
 // keys.
@@ -149,19 +149,21 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt *route, reqID
 	if err != nil { // revoked between Verify and now
 		return fail(&apiError{Status: http.StatusForbidden, Type: typeUnrecognizedClient, Message: "the security token included in the request is invalid"})
 	}
-	c := &caller{key: key}
 	if rt.control && !key.Grant.Admin {
-		return fail(c.denied(rt.name, "control-plane operations need an admin key"))
+		return fail(newAPIError(typeAccessDenied, "access key %s is not authorized to perform bedrock-agentcore:%s: control-plane operations need an admin key", akid, rt.name))
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		return fail(&apiError{Status: http.StatusRequestEntityTooLarge, Type: typeValidation, Reason: reasonCannotParse, Message: "request body too large"})
 	}
 	ctx := identity.WithRequestInfo(r.Context(), identity.RequestInfo{RequestID: reqID})
+	// The broker binds the call to the key's workload (an admin key is
+	// bound to none) and allows bare user ids only to keys granted them.
+	ctx = identity.WithCaller(ctx, identity.Caller{Workload: key.Grant.Workload, AllowUserID: key.Grant.Admin || key.Grant.AllowUserID})
 	if rt.serve == nil {
 		return fail(&apiError{Status: http.StatusNotImplemented, Type: typeUnknownOperation, Message: rt.name + " is not implemented by this broker yet"})
 	}
-	out, e := rt.serve(ctx, c, rt, body)
+	out, e := rt.serve(ctx, rt, body)
 	if e != nil {
 		if e.Status == http.StatusInternalServerError {
 			h.log.ErrorContext(ctx, "identity api internal error", "operation", rt.name, "request_id", reqID, "error", e.Message)
@@ -202,19 +204,13 @@ func newRequestID() string {
 	return string(s[:])
 }
 
-// call is the serveFunc of a broker method: decode and validate the input,
-// authorize it for the caller, call, return the output.
-func call[In, Out any](fn func(context.Context, In) (Out, error), authz func(context.Context, *caller, *In) (context.Context, *apiError)) serveFunc {
-	return func(ctx context.Context, c *caller, rt *route, body []byte) (any, *apiError) {
+// call is the serveFunc of a broker method: decode and validate the
+// input, call, return the output.
+func call[In, Out any](fn func(context.Context, In) (Out, error)) serveFunc {
+	return func(ctx context.Context, rt *route, body []byte) (any, *apiError) {
 		var in In
 		if e := decodeInput(rt.svc, rt.op, body, &in); e != nil {
 			return nil, e
-		}
-		if authz != nil {
-			var e *apiError
-			if ctx, e = authz(ctx, c, &in); e != nil {
-				return nil, e
-			}
 		}
 		out, err := fn(ctx, in)
 		if err != nil {

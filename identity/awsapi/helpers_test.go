@@ -105,12 +105,20 @@ func (br *bodyRecorder) all() []string {
 	return append([]string(nil), br.bodies...)
 }
 
-func newWorld(t testing.TB) *world { return newWorldFor(t, false) }
+func newWorld(t testing.TB) *world { return newWorldWith(t, worldOptions{}) }
 
-// newWorldFor builds a world; for a benchmark, logs go to io.Discard at
-// info level (as in production) and responses are not recorded.
-func newWorldFor(t testing.TB, bench bool) *world {
+type worldOptions struct {
+	// bench: logs go to io.Discard at info level (as in production) and
+	// responses are not recorded.
+	bench bool
+	// empty: the broker starts with no credential provider and no workload
+	// identity; tests create them through the control plane.
+	empty bool
+}
+
+func newWorldWith(t testing.TB, opt worldOptions) *world {
 	t.Helper()
+	bench := opt.bench
 	ctx := context.Background()
 	w := &world{t: t, logs: &syncBuffer{}, recorder: &bodyRecorder{}}
 	w.idp = entratest.Start(t, func(c *entra.Config) {
@@ -154,7 +162,7 @@ func newWorldFor(t testing.TB, bench bool) *world {
 			}
 			return identity.UserClaims{Issuer: c.Issuer, Subject: c.Subject, ExpiresAt: c.ExpiresAt}, nil
 		},
-		Providers: []identity.Oauth2CredentialProvider{
+		Providers: providersUnless(opt.empty, []identity.Oauth2CredentialProvider{
 			{
 				Name: provider, CredentialProviderVendor: identity.VendorMicrosoftOauth2,
 				TenantID: entra.DevTenantID, DiscoveryURL: w.idp.DiscoveryURL(),
@@ -165,11 +173,11 @@ func newWorldFor(t testing.TB, bench bool) *world {
 				TenantID: entra.DevTenantID, DiscoveryURL: w.idp.DiscoveryURL(),
 				ClientID: entra.DevAgentClientID, ClientSecret: w.idp.AgentSecret,
 			},
-		},
-		Workloads: []identity.WorkloadIdentity{
+		}),
+		Workloads: providersUnless(opt.empty, []identity.WorkloadIdentity{
 			{Name: workload, AllowedProviders: []string{provider}},
 			{Name: otherWorkload, AllowedProviders: []string{hrProvider}},
-		},
+		}),
 		Logger: logger.With("component", "identity"),
 	})
 	if err != nil {
@@ -281,4 +289,12 @@ func (w *world) rawCall(t *testing.T, path string, body string, sign func(*http.
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, b
+}
+
+// providersUnless is list, or nothing for an empty world.
+func providersUnless[T any](empty bool, list []T) []T {
+	if empty {
+		return nil
+	}
+	return list
 }

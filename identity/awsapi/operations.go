@@ -1,11 +1,5 @@
 package awsapi
 
-import (
-	"context"
-
-	"github.com/onbehalf/onbehalf/identity"
-)
-
 // The AgentCore Identity operations this package serves, by service.
 var servedOperations = map[string][]string{
 	DataPlaneService: {
@@ -36,26 +30,36 @@ var servedOperations = map[string][]string{
 	},
 }
 
-// operations maps each served operation to its broker call. An operation
-// the broker does not implement yet is absent and answers
-// UnknownOperationException.
+// operations maps each served operation to its broker call. The broker
+// enforces the caller's workload binding itself (identity.WithCaller, set
+// by the handler for every call); control-plane calls reach here only with
+// an admin key.
 func (h *Handler) operations() map[string]serveFunc {
 	b := h.broker
 	return map[string]serveFunc{
-		"GetWorkloadAccessTokenForJWT": call(b.GetWorkloadAccessTokenForJWT,
-			func(ctx context.Context, c *caller, in *identity.GetWorkloadAccessTokenForJWTInput) (context.Context, *apiError) {
-				return ctx, c.forWorkload("GetWorkloadAccessTokenForJWT", in.WorkloadName)
-			}),
-		"GetResourceOauth2Token": call(b.GetResourceOauth2Token, watCaller[identity.GetResourceOauth2TokenInput]),
+		// Data plane.
+		"GetWorkloadAccessToken":          call(b.GetWorkloadAccessToken),
+		"GetWorkloadAccessTokenForJWT":    call(b.GetWorkloadAccessTokenForJWT),
+		"GetWorkloadAccessTokenForUserId": call(b.GetWorkloadAccessTokenForUserId),
+		"GetResourceOauth2Token":          call(b.GetResourceOauth2Token),
+		"CompleteResourceTokenAuth":       call(b.CompleteResourceTokenAuth),
+		"GetResourceApiKey":               call(b.GetResourceApiKey),
+		// Control plane.
+		"CreateOauth2CredentialProvider": call(b.CreateOauth2CredentialProvider),
+		"GetOauth2CredentialProvider":    call(b.GetOauth2CredentialProvider),
+		"ListOauth2CredentialProviders":  call(b.ListOauth2CredentialProviders),
+		"UpdateOauth2CredentialProvider": call(b.UpdateOauth2CredentialProvider),
+		"DeleteOauth2CredentialProvider": call(b.DeleteOauth2CredentialProvider),
+		"CreateApiKeyCredentialProvider": call(b.CreateApiKeyCredentialProvider),
+		"GetApiKeyCredentialProvider":    call(b.GetApiKeyCredentialProvider),
+		"ListApiKeyCredentialProviders":  call(b.ListApiKeyCredentialProviders),
+		"UpdateApiKeyCredentialProvider": call(b.UpdateApiKeyCredentialProvider),
+		"DeleteApiKeyCredentialProvider": call(b.DeleteApiKeyCredentialProvider),
+		"CreateWorkloadIdentity":         call(b.CreateWorkloadIdentity),
+		"GetWorkloadIdentity":            call(b.GetWorkloadIdentity),
+		"ListWorkloadIdentities":         call(b.ListWorkloadIdentities),
+		"UpdateWorkloadIdentity":         call(b.UpdateWorkloadIdentity),
+		"DeleteWorkloadIdentity":         call(b.DeleteWorkloadIdentity),
+		"GetTokenVault":                  call(b.GetTokenVault),
 	}
-}
-
-// watCaller binds a call that presents a workload access token to the
-// caller's workload: a workload key may only use its own workload's
-// tokens.
-func watCaller[In any](ctx context.Context, c *caller, _ *In) (context.Context, *apiError) {
-	if c.key.Grant.Admin {
-		return ctx, nil
-	}
-	return ctx, nil // TODO(awsapi-needs #1): identity.WithCallerWorkload(ctx, c.key.Grant.Workload)
 }

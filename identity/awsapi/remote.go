@@ -58,15 +58,27 @@ func (rc *RemoteClient) GetResourceOauth2Token(ctx context.Context, in identity.
 	if in.ForceAuthentication {
 		req.ForceAuthentication = aws.Bool(true)
 	}
+	if in.SessionURI != "" {
+		req.SessionUri = aws.String(in.SessionURI)
+	}
+	if in.ResourceOauth2ReturnURL != "" {
+		req.ResourceOauth2ReturnUrl = aws.String(in.ResourceOauth2ReturnURL)
+	}
+	if in.CustomState != "" {
+		req.CustomState = aws.String(in.CustomState)
+	}
 	out, err := rc.c.GetResourceOauth2Token(ctx, req)
 	if err != nil {
 		return identity.GetResourceOauth2TokenOutput{}, remoteError("GetResourceOauth2Token", err)
 	}
-	if out.AccessToken == nil {
-		// USER_FEDERATION's authorization URL: not a token yet.
-		return identity.GetResourceOauth2TokenOutput{}, &identity.Error{Type: identity.AccessDeniedException, Message: "the user must authorize this access first (the broker answered with an authorization URL)"}
-	}
-	return identity.GetResourceOauth2TokenOutput{AccessToken: *out.AccessToken}, nil
+	// USER_FEDERATION may answer with the authorization URL instead of a
+	// token; identity.TokenSource turns that into ErrAuthorizationRequired.
+	return identity.GetResourceOauth2TokenOutput{
+		AccessToken:      aws.ToString(out.AccessToken),
+		AuthorizationURL: aws.ToString(out.AuthorizationUrl),
+		SessionURI:       aws.ToString(out.SessionUri),
+		SessionStatus:    string(out.SessionStatus),
+	}, nil
 }
 
 // GetWorkloadAccessTokenForJWT is the runtime's call: a workload access

@@ -38,9 +38,10 @@ func (v *validator) fail(path, format string, args ...any) {
 }
 
 // decodeInput parses body as the operation's input: valid JSON, one object,
-// every member known to the model and to the Go type of into, every
-// constraint met. It fills into and returns nil, or returns the
-// ValidationException to send.
+// every constraint of the model met, every member known to the model or to
+// the Go type of into (an onbehalf extension, validated by the broker), and
+// no model member the Go type would drop. It fills into and returns nil, or
+// returns the ValidationException to send.
 func decodeInput(svc *serviceModel, op *operationModel, body []byte, into any) *apiError {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
@@ -56,10 +57,7 @@ func decodeInput(svc *serviceModel, op *operationModel, body []byte, into any) *
 		return validationError(reasonCannotParse, "request body holds more than one JSON value", nil)
 	}
 	v := &validator{shapes: svc.Shapes}
-	v.check("", op.Input, raw)
-	if len(v.errs) == 0 {
-		unsupported(v, "", raw, reflect.TypeOf(into).Elem())
-	}
+	v.check("", op.Input, raw, reflect.TypeOf(into).Elem())
 	if len(v.errs) > 0 {
 		slices.SortStableFunc(v.errs, func(a, b fieldError) int { return strings.Compare(a.Name, b.Name) })
 		reason := reasonFieldValidationFailed
@@ -79,8 +77,9 @@ func decodeInput(svc *serviceModel, op *operationModel, body []byte, into any) *
 }
 
 // check validates value (a decoded JSON value, numbers as json.Number)
-// against the named shape. JSON null counts as absent.
-func (v *validator) check(path, shapeName string, value any) {
+// against the named shape and the Go type it will be stored in (nil when
+// the Go side takes it as it comes). JSON null counts as absent.
+func (v *validator) check(path, shapeName string, value any, goType reflect.Type) {
 	sh := v.shapes[shapeName]
 	if value == nil {
 		return
@@ -89,6 +88,7 @@ func (v *validator) check(path, shapeName string, value any) {
 	if at == "" {
 		at = "body"
 	}
+	goType = structural(goType)
 	switch sh.Type {
 	case "structure":
 		obj, ok := value.(map[string]any)
@@ -96,17 +96,28 @@ func (v *validator) check(path, shapeName string, value any) {
 			v.typeMismatch(at, "a structure")
 			return
 		}
+		var fields map[string]field
+		if goType != nil && goType.Kind() == reflect.Struct {
+			fields = jsonFields(goType)
+		}
 		set := 0
-		for name := range obj {
+		for name, mv := range obj {
 			m, known := sh.Members[name]
-			if !known {
+			f, inGo := fields[name]
+			switch {
+			case !known && inGo:
+				continue // an onbehalf extension: the broker validates it
+			case !known:
 				v.fail(join(path, name), "Member is not defined by the service model")
 				continue
+			case fields != nil && !inGo && mv != nil:
+				v.fail(join(path, name), "Member is not supported by this broker")
+				continue
 			}
-			if obj[name] != nil {
+			if mv != nil {
 				set++
 			}
-			v.check(join(path, name), m.Shape, obj[name])
+			v.check(join(path, name), m.Shape, mv, f.typ)
 		}
 		for _, name := range sh.Required {
 			if obj[name] == nil {
@@ -128,7 +139,7 @@ func (v *validator) check(path, shapeName string, value any) {
 				v.fail(fmt.Sprintf("%s[%d]", at, i), "Member must not be null")
 				continue
 			}
-			v.check(fmt.Sprintf("%s[%d]", at, i), sh.Member, e)
+			v.check(fmt.Sprintf("%s[%d]", at, i), sh.Member, e, elem(goType))
 		}
 	case "map":
 		obj, ok := value.(map[string]any)
@@ -137,13 +148,13 @@ func (v *validator) check(path, shapeName string, value any) {
 			return
 		}
 		v.length(at, sh, len(obj))
-		for k := range obj {
-			v.check(at+".key", sh.Key, k)
-			if obj[k] == nil {
+		for k, e := range obj {
+			v.check(at+".key", sh.Key, k, nil)
+			if e == nil {
 				v.fail(at+"."+k, "Member must not be null")
 				continue
 			}
-			v.check(at+"."+k, sh.Value, obj[k])
+			v.check(at+"."+k, sh.Value, e, elem(goType))
 		}
 	case "string":
 		s, ok := value.(string)
@@ -219,40 +230,28 @@ func join(path, name string) string {
 	return path + "." + name
 }
 
-// unsupported refuses members the model defines but the Go input type has
-// no field for: decoding would silently drop them, and a caller who set,
-// say, a private endpoint must learn that this broker ignores it.
-func unsupported(v *validator, path string, value any, t reflect.Type) {
-	for t.Kind() == reflect.Pointer {
+// structural is t without pointers, or nil when t does not constrain the
+// members (nil, interfaces, json.RawMessage and other byte slices).
+func structural(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	switch val := value.(type) {
-	case map[string]any:
-		switch t.Kind() {
-		case reflect.Struct:
-			fields := jsonFields(t)
-			for name := range val {
-				f, ok := fields[name]
-				if !ok {
-					if val[name] != nil {
-						v.fail(join(path, name), "Member is not supported by this broker")
-					}
-					continue
-				}
-				unsupported(v, join(path, name), val[name], f.typ)
-			}
-		case reflect.Map:
-			for k, e := range val {
-				unsupported(v, path+"."+k, e, t.Elem())
-			}
-		}
-	case []any:
-		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
-			for i, e := range val {
-				unsupported(v, fmt.Sprintf("%s[%d]", path, i), e, t.Elem())
-			}
-		}
+	if t == nil || t.Kind() == reflect.Interface || (t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8) {
+		return nil
 	}
+	return t
+}
+
+// elem is the element type of a Go slice, array or map, or nil.
+func elem(t reflect.Type) reflect.Type {
+	if t == nil {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array, reflect.Map:
+		return t.Elem()
+	}
+	return nil
 }
 
 // field is one JSON member of a Go struct: its type and where it is.
