@@ -94,6 +94,7 @@ type env struct {
 type options struct {
 	tokenLifetime time.Duration
 	broker        func(*identity.Config)
+	entra         func(*entra.Config)
 }
 
 func randomSecret() string {
@@ -125,6 +126,9 @@ func newEnv(t *testing.T, opt options) *env {
 	cfg := entra.DevConfig(base, e.agentSecret, e.userPassword)
 	cfg.Now = e.clk.Now
 	cfg.TokenLifetime = opt.tokenLifetime
+	if opt.entra != nil {
+		opt.entra(&cfg)
+	}
 	// A resource the agent app holds no consent for.
 	cfg.Apps = append(cfg.Apps, entra.App{
 		ClientID: hrAppID, DisplayName: "HR API",
