@@ -211,6 +211,7 @@ func awsCLI(t *testing.T, env devEnv, extra map[string]string, args ...string) (
 }
 
 func TestSourcedDevEnvDrivesTheAWSCLI(t *testing.T) {
+	t.Parallel() // the CLI is slow to start; overlap it with the other tests
 	d, _ := startTestDev(t)
 	env, err := readDevEnv(filepath.Join(d.Env[envDataDir], "dev.env"))
 	if err != nil {
@@ -228,6 +229,24 @@ func TestSourcedDevEnvDrivesTheAWSCLI(t *testing.T) {
 	var got struct{ WorkloadAccessToken string }
 	if err := json.Unmarshal([]byte(out), &got); err != nil || !strings.HasPrefix(got.WorkloadAccessToken, "obwat1.") {
 		t.Errorf("aws CLI printed %.200q, want {\"workloadAccessToken\": \"obwat1.…\"}", out)
+	}
+
+	// With dev.env's own (admin) keys the article's control plane answers:
+	// the dev provider keeps the article's name.
+	out, err = awsCLI(t, env, nil, "bedrock-agentcore-control", "get-oauth2-credential-provider",
+		"--name", "EntraIdServiceNow", "--endpoint-url", env[envIdentityURL], "--output", "json")
+	if err != nil {
+		t.Fatalf("aws bedrock-agentcore-control get-oauth2-credential-provider: %v\n%s", err, out)
+	}
+	var p struct {
+		Name, CredentialProviderVendor string
+		ClientSecretArn                struct{ SecretArn string }
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil || p.Name != "EntraIdServiceNow" || p.ClientSecretArn.SecretArn == "" {
+		t.Errorf("get-oauth2-credential-provider printed %s", out)
+	}
+	if strings.Contains(out, env[envAgentSecret]) {
+		t.Error("the agent app's client secret is in the CLI's output")
 	}
 
 	// The workload key may not act for the admin: the CLI shows AWS's code.
