@@ -19,9 +19,10 @@ var (
 
 // Reserved record keys (never field names: those match identRE).
 const (
-	keyVisible    = "#visible" // "1" when the record passes its read ACL
-	keyDenyPrefix = "#deny."   // + journal field: "1" when the caller may not read it
-	sysIDField    = "sys_id"
+	keyVisible       = "#visible" // "1" when the record passes its read ACL
+	keyDenyPrefix    = "#deny."   // + journal field: "1" when the caller may not read it
+	sysIDField       = "sys_id"
+	sysModCountField = "sys_mod_count"
 )
 
 // record is one row as canonical API strings ("" for empty), keyed by

@@ -43,8 +43,8 @@ func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// QueryContext runs a read through a cached statement. A statement closed
-// by a concurrent reset is simply prepared again.
+// QueryContext runs a read through a cached statement. A statement that a
+// concurrent reset closed under us is prepared again, once.
 func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	for attempt := 0; ; attempt++ {
 		st, err := c.stmt(ctx, query)
@@ -52,11 +52,18 @@ func (c *stmtCache) QueryContext(ctx context.Context, query string, args ...any)
 			return nil, err
 		}
 		rows, err := st.QueryContext(ctx, args...)
-		if err != nil && attempt == 0 && err.Error() == "sql: statement is closed" {
+		if err != nil && attempt == 0 && c.evicted(query, st) {
 			continue
 		}
 		return rows, err
 	}
+}
+
+// evicted reports whether st is no longer the cached statement for query.
+func (c *stmtCache) evicted(query string, st *sql.Stmt) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stmts[query] != st
 }
 
 // QueryRowContext is QueryContext for one row.
