@@ -83,6 +83,7 @@ type env struct {
 	store        *recordingStore
 	kr           *keyring.Keyring
 	broker       *identity.Broker
+	cfg          identity.Config // the broker's, for replicas
 	agentSecret  string
 	userPassword string
 	logs         *syncBuffer
@@ -186,6 +187,7 @@ func newEnv(t *testing.T, opt options) *env {
 	if opt.broker != nil {
 		opt.broker(&bcfg)
 	}
+	e.cfg = bcfg
 	e.broker, err = identity.New(bcfg)
 	if err != nil {
 		t.Fatalf("identity.New: %v", err)
