@@ -1,11 +1,14 @@
 package webui_test
 
 import (
+	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/onbehalf/onbehalf/emulator/entra"
 )
 
 var (
@@ -250,4 +253,79 @@ func TestBrowserAClaimsChallengeSignsInAgainWithMFAAndKeepsTheMessage(t *testing
 		t.Errorf("after MFA: %+v, want Jane's five", a)
 	}
 	b.checkConsole(s.url, "401 (Unauthorized)")
+}
+
+// refuse answers an invocation as the runtime refuses one.
+func refuse(status int, header map[string]string, message string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range header {
+			w.Header().Set(k, v)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"message":%q}`, message)
+	}
+}
+
+func TestBrowserRefusalsAndBrokenConnectionsAreExplainedAndAnExpiredTokenIsRefreshed(t *testing.T) {
+	s := startStack(t)
+	b := newBrowser(t, "refusals", 1280, 900, false)
+	b.open(s)
+	b.signIn(s, "jane.smith@company.com", false)
+
+	// A 401 for an expired token: the page redeems its refresh token and
+	// retries, twice, so the second refresh proves the first one's
+	// rotated refresh token was kept.
+	for i := 1; i <= 2; i++ {
+		s.tee.inject(refuse(http.StatusUnauthorized, map[string]string{"WWW-Authenticate": `Bearer realm="onbehalf", error="invalid_token", error_description="token expired"`}, "the bearer token was rejected: token expired"))
+		if a := b.ask("Show me INC0012345"); a.State != "done" || !strings.Contains(a.Text, "VPN connection dropping") {
+			t.Fatalf("after a 401 (%d): %+v, want a refresh and a retry", i, a)
+		}
+		if n := s.idp.TokenRequests(entra.GrantRefreshToken); n != int64(i) {
+			t.Errorf("refresh token redemptions = %d after %d expired-token refusals", n, i)
+		}
+	}
+
+	cases := []struct {
+		name   string
+		fault  http.HandlerFunc
+		want   string
+		button string
+	}{
+		{"another user's session", refuse(http.StatusForbidden, nil, "this session belongs to another user"),
+			"Access denied: this session belongs to another user.", "Start a new conversation"},
+		{"unavailable", refuse(http.StatusServiceUnavailable, map[string]string{"Retry-After": "5"}, "the identity provider's signing keys are unavailable; try again shortly"),
+			"temporarily unavailable: the identity provider's signing keys are unavailable; try again shortly. Try again in 5 seconds.", "Try again"},
+		{"connection dropped", func(w http.ResponseWriter, r *http.Request) {
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		}, "Could not reach the assistant", "Try again"},
+		{"stream cut off", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, "data: {\"type\":\"model\",\"model\":\"offline planner\"}\n\ndata: {\"type\":\"text\",\"text\":\"Here are\"}\n\n")
+		}, "cut off before it finished", "Try again"},
+	}
+	for _, c := range cases {
+		// Twice: Chromium retries a request once by itself when a reused
+		// connection closes before any answer.
+		s.tee.inject(c.fault)
+		s.tee.inject(c.fault)
+		a := b.ask("Show me INC0012345")
+		s.tee.clearFaults()
+		if a.State != "error" || !strings.Contains(a.Error, c.want) || !strings.Contains(a.Error, c.button) {
+			t.Errorf("%s: %+v, want an error saying %q with a %q button", c.name, a, c.want, c.button)
+		}
+	}
+	if p := b.accessibilityProblems(); len(p) > 0 {
+		t.Errorf("accessibility of the errors:\n%s", strings.Join(p, "\n"))
+	}
+	b.screenshot("")
+
+	// Try again really sends it again.
+	b.do("try again",
+		chromedp.Click(chromedp.CSS(lastAnswer+` .answer-error button`)),
+		chromedp.WaitVisible(chromedp.CSS(lastAnswer+`[data-state="done"]`)))
+	b.checkConsole(s.url, "401 (Unauthorized)", "403 (Forbidden)", "503 (Service Unavailable)", "ERR_EMPTY_RESPONSE", "ERR_CONNECTION")
 }

@@ -64,13 +64,7 @@ func startStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	s.url = "http://" + rl.Addr().String()
-	s.idp = entratest.Start(t, func(c *entra.Config) {
-		for i := range c.Apps {
-			if c.Apps[i].ClientID == entra.DevAgentClientID {
-				c.Apps[i].SPARedirectURIs = append(c.Apps[i].SPARedirectURIs, s.url+"/")
-			}
-		}
-	})
+	s.idp = entratest.Start(t, entratest.WithRuntimeURL(s.url))
 
 	sl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -198,9 +192,24 @@ type invocation struct {
 // id, status and events as the browser sent and received them, so that a
 // test can compare what the page shows with what the runtime sent.
 type tee struct {
-	next http.Handler
-	mu   sync.Mutex
-	invs []invocation
+	next   http.Handler
+	mu     sync.Mutex
+	invs   []invocation
+	faults []http.HandlerFunc
+}
+
+// inject makes f answer the next invocation instead of the runtime.
+func (t *tee) inject(f http.HandlerFunc) {
+	t.mu.Lock()
+	t.faults = append(t.faults, f)
+	t.mu.Unlock()
+}
+
+// clearFaults drops faults not used yet.
+func (t *tee) clearFaults() {
+	t.mu.Lock()
+	t.faults = nil
+	t.mu.Unlock()
 }
 
 func (t *tee) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -209,7 +218,17 @@ func (t *tee) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-	t.next.ServeHTTP(rec, r)
+	t.mu.Lock()
+	var fault http.HandlerFunc
+	if len(t.faults) > 0 {
+		fault, t.faults = t.faults[0], t.faults[1:]
+	}
+	t.mu.Unlock()
+	if fault != nil {
+		fault(rec, r)
+	} else {
+		t.next.ServeHTTP(rec, r)
+	}
 	inv := invocation{status: rec.status, sessionIn: r.Header.Get(runtime.HeaderSessionID)}
 	sc := bufio.NewScanner(bytes.NewReader(rec.buf.Bytes()))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -248,6 +267,10 @@ func (r *recorder) WriteHeader(code int) {
 func (r *recorder) Write(p []byte) (int, error) {
 	r.buf.Write(p)
 	return r.ResponseWriter.Write(p)
+}
+
+func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(r.ResponseWriter).Hijack()
 }
 
 func (r *recorder) Flush() {

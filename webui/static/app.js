@@ -305,6 +305,12 @@ async function run(prompt, view) {
   }
 }
 
+/** sentence ends a server's message with a full stop if it has none. */
+function sentence(text) {
+  const t = String(text || '').trim();
+  return /[.!?]$/.test(t) ? t : `${t}.`;
+}
+
 /** explain shows why an invocation failed and what the user can do. */
 function explain(e, prompt, view) {
   const retry = { label: 'Try again', run: () => sendMessage(prompt) };
@@ -324,14 +330,14 @@ function explain(e, prompt, view) {
       view.fail(`Your sign-in was not accepted (${e.message}). Sign in again.`, signInAgainActions(prompt));
       break;
     case 'forbidden':
-      view.fail(`Access denied: ${e.message}`, /session/i.test(e.message) ? [fresh] : []);
+      view.fail(`Access denied: ${sentence(e.message)}`, /session/i.test(e.message) ? [fresh] : []);
       break;
     case 'expired':
       state.sessionId = '';
       view.fail('This conversation has expired (conversations end after a while without messages). Your next message starts a new conversation.', [fresh]);
       break;
     case 'unavailable':
-      view.fail(`The service is temporarily unavailable: ${e.message}${e.retryAfter ? ` Try again in ${e.retryAfter} seconds.` : ''}`, [retry]);
+      view.fail(`The service is temporarily unavailable: ${sentence(e.message)}${e.retryAfter ? ` Try again in ${e.retryAfter} seconds.` : ''}`, [retry]);
       break;
     case 'network':
     case 'interrupted':
@@ -342,7 +348,7 @@ function explain(e, prompt, view) {
       view.fail('Stopped. The assistant did not finish this answer.');
       break;
     default:
-      view.fail(e.message || 'Something went wrong.', [retry]);
+      view.fail(sentence(e.message || 'Something went wrong'), [retry]);
   }
 }
 
