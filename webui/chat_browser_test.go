@@ -29,6 +29,7 @@ func TestBrowserJaneSignsInSeesHerFiveIncidentsAndTheTraceThenSignsOut(t *testin
 	if p := b.accessibilityProblems(); len(p) > 0 {
 		t.Errorf("accessibility of the sign-in page:\n%s", strings.Join(p, "\n"))
 	}
+	b.screenshot("-signed-out")
 
 	b.signIn(s, "jane.smith@company.com", false)
 	if loc := run(b, "read the address", chromedp.Location()); loc != s.url+"/" {
