@@ -34,9 +34,13 @@ type Options struct {
 	// RuntimeListener and IdentityListener, when set, are used instead of
 	// listening on the configured addresses (tests pass :0 listeners).
 	RuntimeListener, IdentityListener net.Listener
-	// IdentityRegion, when set, is the only region SigV4 requests to the
-	// identity API may be signed for.
+	// IdentityRegion, when set, is the region of the broker's ARNs and the
+	// only region SigV4 requests to the identity API may be signed for.
 	IdentityRegion string
+	// IdentityPublicURL is the identity API's public base URL, where
+	// browsers reach the OAuth2 callback (USER_FEDERATION). Default: the
+	// identity listener's http:// address.
+	IdentityPublicURL string
 }
 
 // Stack is a running onbehalf.
@@ -97,6 +101,24 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err
 	}
 	s.authorizers = verifiers
 
+	// Listen before building the broker: its callback URL is the
+	// listener's address unless a public URL is configured.
+	identityLn := opts.IdentityListener
+	if identityLn == nil {
+		if identityLn, err = net.Listen("tcp", cfg.Identity.Listen); err != nil {
+			return nil, fmt.Errorf("identity.listen: %w", err)
+		}
+		defer func() {
+			if s.IdentityURL == "" { // not served: nobody else closes it
+				identityLn.Close()
+			}
+		}()
+	}
+	publicURL := opts.IdentityPublicURL
+	if publicURL == "" {
+		publicURL = "http://" + identityLn.Addr().String()
+	}
+
 	s.Broker, err = identity.New(identity.Config{
 		Store:           s.Store,
 		Keyring:         keys,
@@ -104,6 +126,8 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err
 		VerifyUserToken: verifyWithAny(verifiers),
 		Providers:       providers(cfg.Identity.CredentialProviders),
 		Workloads:       workloads(cfg.Identity.WorkloadIdentities),
+		Region:          opts.IdentityRegion,
+		CallbackBaseURL: publicURL,
 		Logger:          opts.Logger.With("component", "identity"),
 	})
 	if err != nil {
@@ -143,7 +167,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err
 	if err != nil {
 		return nil, fmt.Errorf("identity api: %w", err)
 	}
-	if s.IdentityURL, err = s.serve(opts.IdentityListener, cfg.Identity.Listen, api); err != nil {
+	if s.IdentityURL, err = s.serve(identityLn, cfg.Identity.Listen, api); err != nil {
 		return nil, fmt.Errorf("identity.listen: %w", err)
 	}
 	return s, nil

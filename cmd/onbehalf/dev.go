@@ -176,6 +176,7 @@ func startDev(ctx context.Context, opts devOptions) (_ *devStack, err error) {
 		Logger:           opts.Logger,
 		RuntimeListener:  lns["runtime"],
 		IdentityListener: lns["identity"],
+		IdentityRegion:   devRegion,
 	})
 	if err != nil {
 		return nil, err

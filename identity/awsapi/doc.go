@@ -45,6 +45,11 @@
 // access token for, and the workload inside the token it presents), and
 // only through the providers that workload is allowed.
 //
+// Three things are served without SigV4, because browsers and identity
+// providers call them: GET /ping, the broker's OAuth2 callback
+// (identity.CallbackPath, GET and POST) and the PRIVATE_KEY_JWT key sets
+// (JWKSPath + provider name).
+//
 // # Secrets
 //
 // Client secrets, API keys, tokens and signatures are never written to a

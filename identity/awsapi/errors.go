@@ -111,7 +111,13 @@ func fromBroker(err error) *apiError {
 	}
 	e := &apiError{Status: st, Type: ie.Type, Message: ie.Message}
 	if ie.Type == typeValidation {
-		e.Reason = reasonFieldValidationFailed
+		e.Reason = ie.Reason
+		if e.Reason == "" {
+			e.Reason = reasonFieldValidationFailed
+		}
+		for _, f := range ie.Fields {
+			e.Fields = append(e.Fields, fieldError{Name: f.Name, Message: f.Message})
+		}
 	}
 	if ie.OAuth != nil {
 		e.OAuth = ie

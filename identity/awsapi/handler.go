@@ -36,9 +36,14 @@ type Handler struct {
 	keys     *KeyStore
 	verifier *sigv4.Verifier
 	routes   map[string]*route
+	public   *http.ServeMux // unsigned: health, OAuth2 callback, JWKS
 	log      *slog.Logger
 	now      func() time.Time
 }
+
+// JWKSPath is where the handler serves the public keys of PRIVATE_KEY_JWT
+// credential providers: JWKSPath + <provider name>.
+const JWKSPath = "/identities/oauth2/jwks/"
 
 // route is one operation at its path.
 type route struct {
@@ -76,6 +81,17 @@ func NewHandler(broker *identity.Broker, keys *KeyStore, opts *Options) (*Handle
 		MaxBodyBytes: maxBody,
 		Now:          h.now,
 	}
+	// Browsers and identity providers call these without SigV4.
+	h.public = http.NewServeMux()
+	h.public.HandleFunc("GET /ping", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"Healthy"}`+"\n")
+	})
+	cb := broker.CallbackHandler()
+	h.public.Handle("GET "+identity.CallbackPath, cb)
+	h.public.Handle("POST "+identity.CallbackPath, cb)
+	h.public.Handle("GET "+JWKSPath+"{provider}", broker.JWKSHandler())
+
 	ops := h.operations()
 	for svcName, names := range servedOperations {
 		svc := theModel.Services[svcName]
@@ -103,12 +119,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
 	reqID := newRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
-	if r.URL.Path == "/ping" && r.Method == http.MethodGet {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"status":"Healthy"}`+"\n")
-		return
-	}
 	rt := h.routes[r.URL.Path]
+	if rt == nil {
+		if _, pattern := h.public.Handler(r); pattern != "" {
+			h.public.ServeHTTP(w, r)
+			return
+		}
+	}
 	opName := "unknown"
 	if rt != nil {
 		opName = rt.name

@@ -112,10 +112,14 @@ const keyDomain = "onbehalf/awsapi/accesskey/v1\x00"
 // neverExpires is the vault ExpiresAt of an access key row.
 var neverExpires = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
+// keyRow is the vault row of access key id: a hash of the id under this
+// package's domain, so it never meets a broker row. The row is sealed with
+// the row key as associated data, as every vault row is, so that key
+// rotation (identity's re-encryption) re-seals it too.
 func keyRow(id string) (row string, ad []byte) {
-	ad = []byte(keyDomain + id)
-	sum := sha256.Sum256(ad)
-	return hex.EncodeToString(sum[:]), ad
+	sum := sha256.Sum256([]byte(keyDomain + id))
+	row = hex.EncodeToString(sum[:])
+	return row, []byte(row)
 }
 
 var accessKeyIDRE = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 )
 
 // Service names as the botocore models spell them, and the name both sign
@@ -60,12 +61,33 @@ type member struct {
 	Shape string `json:"shape"`
 }
 
-// loadModel parses the embedded model and compiles its patterns. A pattern
-// is matched against the whole value, as the service does.
+// newerEnums are enum values of models newer than the installed botocore
+// that the broker implements (the AWS SDK for Go v2's
+// bedrockagentcorecontrol v1.79 sends them), by service and shape.
+var newerEnums = map[string]map[string][]string{
+	ControlPlaneService: {"ClientAuthenticationMethodType": {"PRIVATE_KEY_JWT"}},
+}
+
+// loadModel parses the embedded model, adds newerEnums and compiles the
+// patterns. A pattern is matched against the whole value, as the service
+// does.
 func loadModel(b []byte) (*modelFile, error) {
 	var m modelFile
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("awsapi: model.json: %w", err)
+	}
+	for sname, shapes := range newerEnums {
+		for name, values := range shapes {
+			sh := m.Services[sname].Shapes[name]
+			if sh == nil {
+				return nil, fmt.Errorf("awsapi: model.json: %s has no shape %s", sname, name)
+			}
+			for _, v := range values {
+				if !slices.Contains(sh.Enum, v) {
+					sh.Enum = append(sh.Enum, v)
+				}
+			}
+		}
 	}
 	for sname, svc := range m.Services {
 		for name, sh := range svc.Shapes {
