@@ -327,11 +327,15 @@ func (s *Server) redirectTo(w http.ResponseWriter, ar *authRequest, params url.V
 	w.WriteHeader(status)
 }
 
+// noStore marks a browser page or redirect uncacheable. Referrer-Policy is
+// same-origin, not no-referrer: with no-referrer Chromium sends "Origin:
+// null" on the sign-in form post, which the Origin check must refuse;
+// same-origin still sends no referrer to any other site.
 func (s *Server) noStore(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store, no-cache")
 	h.Set("Pragma", "no-cache")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 }
 
 // handlePageMethod answers the browser endpoints for other methods.
