@@ -1,0 +1,117 @@
+package awsapi_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onbehalf/onbehalf/identity/awsapi"
+	"github.com/onbehalf/onbehalf/keyring"
+	"github.com/onbehalf/onbehalf/store"
+)
+
+func newKeyStore(t *testing.T) (*awsapi.KeyStore, store.Store, *keyring.Keyring, string) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(dir, "onbehalf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	kr, err := keyring.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return awsapi.NewKeyStore(st, kr, nil), st, kr, dir
+}
+
+func TestAccessKeySecretIsNotInTheDatabaseFile(t *testing.T) {
+	ks, st, _, dir := newKeyStore(t)
+	ctx := context.Background()
+	k, err := ks.Create(ctx, awsapi.Grant{Workload: "servicenow-agent-workload"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ks.Lookup(ctx, k.AccessKeyID); err != nil || got.SecretAccessKey != k.SecretAccessKey || got.Grant != k.Grant {
+		t.Fatalf("Lookup: %v %v", err, got)
+	}
+	st.Close()
+	files, _ := filepath.Glob(filepath.Join(dir, "onbehalf.db*"))
+	if len(files) == 0 {
+		t.Fatal("no database files")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(k.SecretAccessKey)) {
+			t.Errorf("%s holds the secret access key in plaintext", filepath.Base(f))
+		}
+	}
+}
+
+func TestAccessKeyLifecycle(t *testing.T) {
+	ks, _, _, _ := newKeyStore(t)
+	ctx := context.Background()
+	if _, err := ks.Create(ctx, awsapi.Grant{}); err == nil {
+		t.Error("a key with no grant was created")
+	}
+	if _, err := ks.Create(ctx, awsapi.Grant{Admin: true, Workload: "w-1"}); err == nil {
+		t.Error("a key both admin and a workload's was created")
+	}
+	if _, err := ks.Create(ctx, awsapi.Grant{Workload: "no spaces"}); err == nil {
+		t.Error("a key for an invalid workload name was created")
+	}
+	k, err := ks.Create(ctx, awsapi.Grant{Admin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k.AccessKeyID) != 20 || !strings.HasPrefix(k.AccessKeyID, "AKOB") || len(k.SecretAccessKey) != 40 {
+		t.Errorf("key %s is not AWS-shaped (secret %d chars)", k.AccessKeyID, len(k.SecretAccessKey))
+	}
+	if s := k.String(); strings.Contains(s, k.SecretAccessKey) {
+		t.Errorf("String() prints the secret: %s", s)
+	}
+	if err := ks.Revoke(ctx, k.AccessKeyID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ks.Lookup(ctx, k.AccessKeyID)
+	if !errors.Is(err, awsapi.ErrUnknownAccessKey) {
+		t.Errorf("after revoke: %v, want ErrUnknownAccessKey", err)
+	}
+	if err := ks.Revoke(ctx, k.AccessKeyID); !errors.Is(err, awsapi.ErrUnknownAccessKey) {
+		t.Errorf("revoking twice: %v, want ErrUnknownAccessKey", err)
+	}
+}
+
+func TestAnotherReplicaSeesARevocationWithinTheCacheTTL(t *testing.T) {
+	ks, st, kr, _ := newKeyStore(t)
+	ctx := context.Background()
+	k, err := ks.Create(ctx, awsapi.Grant{Workload: "w-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	// A second KeyStore on the same store and clock stands in for a replica.
+	clock := func() time.Time { return now }
+	replica := awsapi.NewKeyStore(st, kr, &awsapi.KeyStoreOptions{CacheTTL: 10 * time.Second, Now: clock})
+	if _, err := replica.Lookup(ctx, k.AccessKeyID); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Revoke(ctx, k.AccessKeyID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := replica.Lookup(ctx, k.AccessKeyID); err != nil {
+		t.Errorf("within the TTL the replica still serves its cached key: %v", err)
+	}
+	now = now.Add(11 * time.Second)
+	if _, err := replica.Lookup(ctx, k.AccessKeyID); !errors.Is(err, awsapi.ErrUnknownAccessKey) {
+		t.Errorf("after the TTL: %v, want ErrUnknownAccessKey", err)
+	}
+}
