@@ -3,6 +3,8 @@ package identity
 import (
 	"context"
 	"errors"
+	"sync"
+	"time"
 
 	"github.com/onbehalf/onbehalf/store"
 )
@@ -60,12 +62,69 @@ func outcome(err error) string {
 // happen silently. A failed call stays failed with its own error.
 func (b *Broker) finish(ctx context.Context, ev *store.AuditEvent, err error) error {
 	ev.Outcome = outcome(err)
-	// The audit write must not be lost because the caller gave up.
-	if _, aerr := b.cfg.Store.AppendAudit(context.WithoutCancel(ctx), *ev); aerr != nil {
+	if aerr := b.audit.append(*ev); aerr != nil {
 		b.log.ErrorContext(ctx, "audit write failed", "action", ev.Action, "workload", ev.Workload, "error", aerr)
 		if err == nil {
 			return newError(InternalServerException, aerr, "cannot write the audit event")
 		}
 	}
 	return err
+}
+
+// auditTimeout bounds one batch write, which no caller's context cancels:
+// an audit write must not be lost because the caller gave up.
+const auditTimeout = 30 * time.Second
+
+// auditor writes audit events with group commit: concurrent events are
+// stored in one transaction, and each caller returns once its event is
+// committed. While one batch is being written the next accumulates, so
+// under load the store sees a few large commits instead of one per call.
+type auditor struct {
+	st      store.Store
+	mu      sync.Mutex
+	pending []pendingEvent
+	writing bool
+}
+
+type pendingEvent struct {
+	ev   store.AuditEvent
+	done chan error
+}
+
+// append stores ev and waits for the commit.
+func (a *auditor) append(ev store.AuditEvent) error {
+	p := pendingEvent{ev: ev, done: make(chan error, 1)}
+	a.mu.Lock()
+	a.pending = append(a.pending, p)
+	if !a.writing {
+		a.writing = true
+		go a.write()
+	}
+	a.mu.Unlock()
+	return <-p.done
+}
+
+// write commits batches until none is pending.
+func (a *auditor) write() {
+	for {
+		a.mu.Lock()
+		batch := a.pending
+		a.pending = nil
+		if len(batch) == 0 {
+			a.writing = false
+			a.mu.Unlock()
+			return
+		}
+		a.mu.Unlock()
+		evs := make([]store.AuditEvent, len(batch))
+		for i, p := range batch {
+			evs[i] = p.ev
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
+		err := a.st.AppendAudits(ctx, evs)
+		cancel()
+		for _, p := range batch {
+			p.done <- err
+		}
+	}
 }

@@ -33,12 +33,16 @@ type Broker struct {
 	// Names defined in Config: the API may not change them.
 	configProviders, configAPIKeys, configWorkloads map[string]bool
 
+	audit *auditor
+
 	sweepMu   sync.Mutex
 	lastSweep time.Time
 
 	providerCache ttlCache[*provider]
 	workloadCache ttlCache[*workload]
 	apiKeyCache   ttlCache[string]
+	// vaultCache keeps opened, fresh vault rows for VaultCacheTTL.
+	vaultCache ttlCache[*cachedToken]
 }
 
 // setupTimeout bounds New's store writes.
@@ -63,6 +67,9 @@ func New(cfg Config) (*Broker, error) {
 	if cfg.ResourceCacheTTL == 0 {
 		cfg.ResourceCacheTTL = DefaultResourceCacheTTL
 	}
+	if cfg.VaultCacheTTL == 0 {
+		cfg.VaultCacheTTL = DefaultVaultCacheTTL
+	}
 	if cfg.AuthorizationSessionTTL == 0 {
 		cfg.AuthorizationSessionTTL = DefaultAuthorizationSessionTTL
 	}
@@ -80,7 +87,7 @@ func New(cfg Config) (*Broker, error) {
 	if oc == nil {
 		oc = &oauth.Client{Now: cfg.Now}
 	}
-	b := &Broker{cfg: cfg, oauth: oc, log: cfg.Logger, started: cfg.Now(),
+	b := &Broker{cfg: cfg, oauth: oc, log: cfg.Logger, started: cfg.Now(), audit: &auditor{st: cfg.Store},
 		configProviders: map[string]bool{}, configAPIKeys: map[string]bool{}, configWorkloads: map[string]bool{}}
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()

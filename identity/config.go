@@ -129,6 +129,12 @@ type Config struct {
 	// another replica take effect within it. Default 5s; negative disables
 	// the cache.
 	ResourceCacheTTL time.Duration
+	// VaultCacheTTL is how long a replica answers from its memory a vault
+	// row it read or wrote (never past the token's RefreshBefore): the hot
+	// path then skips the store. A token replaced through another replica
+	// (forceAuthentication) may be served here for up to this long. Default
+	// 2s; negative disables.
+	VaultCacheTTL time.Duration
 	// AuthorizationSessionTTL is how long a USER_FEDERATION authorization
 	// may take, from GetResourceOauth2Token to CompleteResourceTokenAuth.
 	// Default 10m.
@@ -143,6 +149,7 @@ const (
 	DefaultRefreshBefore           = 5 * time.Minute
 	DefaultWorkloadTokenTTL        = time.Hour
 	DefaultResourceCacheTTL        = 5 * time.Second
+	DefaultVaultCacheTTL           = 2 * time.Second
 	DefaultAuthorizationSessionTTL = 10 * time.Minute
 	DefaultRegion                  = "us-east-1"
 	DefaultAccountID               = "000000000000"

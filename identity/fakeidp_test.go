@@ -112,7 +112,7 @@ func newFakeWorld(t *testing.T, grant string, respond func(n int, form url.Value
 	cfg := identity.Config{
 		Store:   st,
 		Keyring: kr,
-		OAuth:   &oauth.Client{Now: w.clk.Now},
+		OAuth:   &oauth.Client{Now: w.clk.Now, RetryBackoff: time.Millisecond},
 		VerifyUserToken: func(_ context.Context, raw string) (identity.UserClaims, error) {
 			parts := strings.Split(raw, ".")
 			if len(parts) != 3 || parts[0] != "hdr" {
@@ -372,6 +372,10 @@ type failingAudit struct{ store.Store }
 
 func (failingAudit) AppendAudit(context.Context, store.AuditEvent) (int64, error) {
 	return 0, errors.New("disk full")
+}
+
+func (failingAudit) AppendAudits(context.Context, []store.AuditEvent) error {
+	return errors.New("disk full")
 }
 
 func TestAuditFailureFailsTheCall(t *testing.T) {

@@ -126,7 +126,7 @@ func (b *Broker) refreshFederated(ctx context.Context, c *resourceCall) (obtaine
 		return obtained{detail: detail}, fromOAuth(err, c.p.name)
 	case err != nil:
 		b.log.InfoContext(ctx, "refresh token refused; the user must authorize again", "vault_row", c.row[:12], "error", err)
-		b.cfg.Store.DeleteVault(ctx, c.row)
+		b.deleteVault(ctx, c.row)
 		return obtained{detail: detail + ", refused"}, nil
 	}
 	if tok.RefreshToken == "" {

@@ -143,6 +143,7 @@ func TestRowMovedToAnotherUsersKeyFailsToOpenAndIsReExchanged(t *testing.T) {
 	if err := e.store.PutVault(ctx, moved); err != nil {
 		t.Fatal(err)
 	}
+	e.clk.Advance(identity.DefaultVaultCacheTTL) // past the broker's in-memory copy
 
 	tok := e.mustGet(obo(bobWAT, providerMS, connectorScope))
 	if got := claims(t, tok)["preferred_username"]; got != bob {
@@ -474,3 +475,52 @@ func TestAuditRecordsEveryCallWithoutSecrets(t *testing.T) {
 }
 
 var _ store.Store = (*recordingStore)(nil)
+
+// countingStore counts vault reads.
+type countingStore struct {
+	store.Store
+	mu    sync.Mutex
+	reads int
+}
+
+func (s *countingStore) GetVault(ctx context.Context, key string) (store.VaultEntry, error) {
+	s.mu.Lock()
+	s.reads++
+	s.mu.Unlock()
+	return s.Store.GetVault(ctx, key)
+}
+
+func (s *countingStore) vaultReads() int { s.mu.Lock(); defer s.mu.Unlock(); return s.reads }
+
+func TestVaultHitsAreServedFromMemoryForVaultCacheTTL(t *testing.T) {
+	var cs *countingStore
+	e := newEnv(t, options{broker: func(c *identity.Config) {
+		cs = &countingStore{Store: c.Store}
+		c.Store = cs
+	}})
+	wat := e.wat(workload, jane)
+	first := e.mustGet(obo(wat, providerMS, connectorScope))
+	base := cs.vaultReads()
+	for range 10 {
+		if e.mustGet(obo(wat, providerMS, connectorScope)) != first {
+			t.Fatal("a different token within the cache TTL")
+		}
+	}
+	if got := cs.vaultReads() - base; got != 0 {
+		t.Errorf("vault reads within the TTL = %d, want 0", got)
+	}
+	e.clk.Advance(identity.DefaultVaultCacheTTL)
+	if e.mustGet(obo(wat, providerMS, connectorScope)) != first {
+		t.Fatal("a different token after the cache TTL")
+	}
+	if got := cs.vaultReads() - base; got != 1 {
+		t.Errorf("vault reads after the TTL = %d, want 1", got)
+	}
+	// A forced exchange replaces the cached copy at once.
+	forced := obo(wat, providerMS, connectorScope)
+	forced.ForceAuthentication = true
+	second := e.mustGet(forced)
+	if second == first || e.mustGet(obo(wat, providerMS, connectorScope)) != second {
+		t.Error("after forceAuthentication the cache served the old token")
+	}
+}

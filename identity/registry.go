@@ -226,11 +226,28 @@ func (c *ttlCache[T]) get(key string, now time.Time, ttl time.Duration) (T, bool
 	return it.v, true
 }
 
-func (c *ttlCache[T]) put(key string, v T, now time.Time) {
+// maxCacheEntries bounds a cache: beyond it, entries older than the TTL
+// go, and if that is not enough, all of them.
+const maxCacheEntries = 50_000
+
+func (c *ttlCache[T]) put(key string, v T, now time.Time, ttl time.Duration) {
+	if ttl <= 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = map[string]cacheItem[T]{}
+	}
+	if len(c.m) >= maxCacheEntries {
+		for k, it := range c.m {
+			if now.Sub(it.at) >= ttl || now.Before(it.at) {
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) >= maxCacheEntries {
+			clear(c.m)
+		}
 	}
 	c.m[key] = cacheItem[T]{v: v, at: now}
 }
@@ -260,7 +277,7 @@ func (b *Broker) oauth2Provider(ctx context.Context, name string) (*provider, er
 	if err != nil {
 		return nil, err
 	}
-	b.providerCache.put(name, p, b.now())
+	b.providerCache.put(name, p, b.now(), b.cfg.ResourceCacheTTL)
 	return p, nil
 }
 
@@ -298,7 +315,7 @@ func (b *Broker) workload(ctx context.Context, name string) (*workload, error) {
 		return nil, newError(InternalServerException, err, "workload identity %q is unreadable", name)
 	}
 	w := &workload{name: name, returnURLs: doc.ReturnURLs, allowedProviders: doc.AllowedProviders}
-	b.workloadCache.put(name, w, b.now())
+	b.workloadCache.put(name, w, b.now(), b.cfg.ResourceCacheTTL)
 	return w, nil
 }
 
@@ -318,7 +335,7 @@ func (b *Broker) apiKey(ctx context.Context, name string) (string, error) {
 	if err := b.open(r, &sec); err != nil {
 		return "", newError(InternalServerException, err, "API key credential provider %q's secret does not open (is the key file complete?)", name)
 	}
-	b.apiKeyCache.put(name, sec.APIKey, b.now())
+	b.apiKeyCache.put(name, sec.APIKey, b.now(), b.cfg.ResourceCacheTTL)
 	return sec.APIKey, nil
 }
 

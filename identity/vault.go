@@ -97,6 +97,10 @@ func vaultAD(id string) []byte { return []byte(id) }
 // be opened (moved to another key, sealed by a key this ring lacks,
 // corrupted); such a row is then replaced by a fresh exchange.
 func (b *Broker) readVault(ctx context.Context, id string) (*cachedToken, error) {
+	now := b.now()
+	if c, ok := b.vaultCache.get(id, now, b.cfg.VaultCacheTTL); ok && b.fresh(c, now) {
+		return c, nil
+	}
 	e, err := b.cfg.Store.GetVault(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
@@ -114,6 +118,9 @@ func (b *Broker) readVault(ctx context.Context, id string) (*cachedToken, error)
 		b.log.WarnContext(ctx, "vault row is malformed; exchanging afresh", "vault_row", id[:12])
 		return nil, nil
 	}
+	if b.fresh(&c, now) {
+		b.vaultCache.put(id, &c, now, b.cfg.VaultCacheTTL)
+	}
 	return &c, nil
 }
 
@@ -127,7 +134,18 @@ func (b *Broker) writeVault(ctx context.Context, id string, c *cachedToken) erro
 	if err != nil {
 		return err
 	}
-	return b.cfg.Store.PutVault(ctx, store.VaultEntry{Key: id, Ciphertext: sealed, ExpiresAt: c.expiresAt(), UpdatedAt: b.now()})
+	if err := b.cfg.Store.PutVault(ctx, store.VaultEntry{Key: id, Ciphertext: sealed, ExpiresAt: c.expiresAt(), UpdatedAt: b.now()}); err != nil {
+		b.vaultCache.drop(id)
+		return err
+	}
+	b.vaultCache.put(id, c, b.now(), b.cfg.VaultCacheTTL)
+	return nil
+}
+
+// deleteVault removes a row (a refused refresh token's).
+func (b *Broker) deleteVault(ctx context.Context, id string) error {
+	b.vaultCache.drop(id)
+	return b.cfg.Store.DeleteVault(ctx, id)
 }
 
 // fresh reports whether c may still be served at now.

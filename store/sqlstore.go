@@ -160,6 +160,40 @@ func (s *sqlStore) AppendAudit(ctx context.Context, ev AuditEvent) (int64, error
 	return id, nil
 }
 
+const insertAudit = `
+		INSERT INTO audit_events (time, action, workload, user_id, provider, flow, outcome, detail, request_id, session_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
+func (s *sqlStore) AppendAudits(ctx context.Context, evs []AuditEvent) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: append audits: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, insertAudit)
+	if err != nil {
+		return fmt.Errorf("store: append audits: %w", err)
+	}
+	defer stmt.Close()
+	now := s.now()
+	for _, ev := range evs {
+		if ev.Time.IsZero() {
+			ev.Time = now
+		}
+		if _, err := stmt.ExecContext(ctx, dbTime(ev.Time), ev.Action, ev.Workload, ev.User, ev.Provider, ev.Flow,
+			ev.Outcome, ev.Detail, ev.RequestID, ev.SessionID); err != nil {
+			return fmt.Errorf("store: append audits: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: append audits: %w", err)
+	}
+	return nil
+}
+
 func (s *sqlStore) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
 	var (
 		where []string

@@ -130,6 +130,9 @@ type Store interface {
 
 	// AppendAudit stores ev and returns its ID.
 	AppendAudit(ctx context.Context, ev AuditEvent) (int64, error)
+	// AppendAudits stores evs in one transaction, in order: all or none.
+	// (The broker batches concurrent events into one commit.)
+	AppendAudits(ctx context.Context, evs []AuditEvent) error
 	// ListAudit returns events matching f, newest first.
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 

@@ -165,3 +165,35 @@ func testAppendAuditFillsTime(t *testing.T, s store.Store) {
 		t.Fatalf("ListAudit = %+v, want one event timed by the store's now", got)
 	}
 }
+
+func testAppendAuditsInOneCommit(t *testing.T, s store.Store) {
+	var evs []store.AuditEvent
+	for i := range 50 {
+		evs = append(evs, store.AuditEvent{Time: base.Add(time.Duration(i) * time.Millisecond), Action: "batch", Detail: fmt.Sprint(i), User: "iss|u"})
+	}
+	evs[7].Time = time.Time{} // filled with now
+	if err := s.AppendAudits(context.Background(), evs); err != nil {
+		t.Fatalf("AppendAudits: %v", err)
+	}
+	if err := s.AppendAudits(context.Background(), nil); err != nil {
+		t.Fatalf("AppendAudits(nil): %v", err)
+	}
+	got := listAudit(t, s, store.AuditFilter{Action: "batch", Until: base.Add(time.Hour), Limit: 100})
+	if len(got) != 49 || got[0].Detail != "49" || got[48].Detail != "0" || got[0].User != "iss|u" {
+		t.Errorf("stored %d events (first %v), want the 49 with given times, newest first", len(got), details(got[:min(2, len(got))]))
+	}
+	if now := listAudit(t, s, store.AuditFilter{Action: "batch", Since: base.Add(time.Hour)}); len(now) != 1 || now[0].Detail != "7" {
+		t.Errorf("zero-time event = %v, want event 7 timed now", details(now))
+	}
+	// IDs follow the batch order.
+	all := listAudit(t, s, store.AuditFilter{Action: "batch", Limit: 100})
+	ids := map[string]int64{}
+	for _, ev := range all {
+		ids[ev.Detail] = ev.ID
+	}
+	for i := 1; i < 50; i++ {
+		if ids[fmt.Sprint(i)] <= ids[fmt.Sprint(i-1)] {
+			t.Fatalf("event %d has id %d, not above event %d's %d", i, ids[fmt.Sprint(i)], i-1, ids[fmt.Sprint(i-1)])
+		}
+	}
+}

@@ -37,6 +37,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpdateSessionConcurrentUpdatersAllApply", testUpdateSessionConcurrent},
 		{"ConcurrentWritersAllSucceed", testConcurrentWriters},
 		{"ListAuditPagesByBeforeID", testListAuditPagesByID},
+		{"AppendAuditsStoresABatchInOrder", testAppendAuditsInOneCommit},
 		{"ListVaultPagesInKeyOrder", testListVaultPages},
 		{"SwapVaultReplacesOnlyTheExpectedCiphertext", testSwapVault},
 		{"CreateGetResource", testCreateGetResource},
