@@ -96,6 +96,7 @@ type options struct {
 	tokenLifetime time.Duration
 	broker        func(*identity.Config)
 	entra         func(*entra.Config)
+	dsn           string // the store; default a fresh SQLite file
 }
 
 func randomSecret() string {
@@ -144,7 +145,11 @@ func newEnv(t *testing.T, opt options) *env {
 	t.Cleanup(ts.Close)
 	e.idp = idp
 
-	st, err := store.Open(context.Background(), "sqlite:"+t.TempDir()+"/onbehalf.db")
+	dsn := opt.dsn
+	if dsn == "" {
+		dsn = "sqlite:" + t.TempDir() + "/onbehalf.db"
+	}
+	st, err := store.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}
