@@ -139,7 +139,10 @@ func TestRequiresAccessTokenTurnsRefusalsIntoResultsAndChallengesIntoErrors(t *t
 	ran := false
 	call := func(scope string) func(context.Context, json.RawMessage) (tool.Result, error) {
 		return identity.RequiresAccessToken(e.broker, identity.AccessTokenOptions{ProviderName: providerMS, Scopes: []string{scope}},
-			func(context.Context, string, json.RawMessage) (tool.Result, error) { ran = true; return tool.Result{}, nil })
+			func(context.Context, string, json.RawMessage) (tool.Result, error) {
+				ran = true
+				return tool.Result{}, nil
+			})
 	}
 	ctx := identity.WithWorkloadAccessToken(context.Background(), e.wat(workload, jane))
 	// Missing consent: the model is told, nothing runs.
