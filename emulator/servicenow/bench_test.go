@@ -163,7 +163,15 @@ func checkMyOpen(body []byte) error {
 	return nil
 }
 
-func BenchmarkMyOpenIncidents(b *testing.B) {
+// BenchmarkMyOpenIncidents drives the instance with 4 clients per CPU:
+// throughput, and latency under that load.
+func BenchmarkMyOpenIncidents(b *testing.B) { benchMyOpenIncidents(b, 4*runtime.GOMAXPROCS(0)) }
+
+// BenchmarkMyOpenIncidentsOneClient sends one request at a time: latency
+// without queueing.
+func BenchmarkMyOpenIncidentsOneClient(b *testing.B) { benchMyOpenIncidents(b, 1) }
+
+func benchMyOpenIncidents(b *testing.B, workers int) {
 	e := sharedBenchEnv(b)
 	b.Logf("instance: %d incidents over %d users, generated in %v", benchIncidents, benchUsers, e.genTime.Round(time.Millisecond))
 	body, err := e.get(e.tokens[0])
@@ -174,7 +182,6 @@ func BenchmarkMyOpenIncidents(b *testing.B) {
 		b.Fatalf("first answer: %v", err)
 	}
 
-	workers := 4 * runtime.GOMAXPROCS(0)
 	lat := make([]time.Duration, b.N)
 	var next atomic.Int64
 	var failed atomic.Value
