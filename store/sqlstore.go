@@ -160,9 +160,8 @@ func (s *sqlStore) AppendAudit(ctx context.Context, ev AuditEvent) (int64, error
 	return id, nil
 }
 
-const insertAudit = `
-		INSERT INTO audit_events (time, action, workload, user_id, provider, flow, outcome, detail, request_id, session_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+// auditRowsPerInsert bounds one multi-row INSERT (10 parameters a row).
+const auditRowsPerInsert = 100
 
 func (s *sqlStore) AppendAudits(ctx context.Context, evs []AuditEvent) error {
 	if len(evs) == 0 {
@@ -173,18 +172,33 @@ func (s *sqlStore) AppendAudits(ctx context.Context, evs []AuditEvent) error {
 		return fmt.Errorf("store: append audits: %w", err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, insertAudit)
-	if err != nil {
-		return fmt.Errorf("store: append audits: %w", err)
-	}
-	defer stmt.Close()
 	now := s.now()
-	for _, ev := range evs {
-		if ev.Time.IsZero() {
-			ev.Time = now
+	for len(evs) > 0 {
+		chunk := evs[:min(len(evs), auditRowsPerInsert)]
+		evs = evs[len(chunk):]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO audit_events (time, action, workload, user_id, provider, flow, outcome, detail, request_id, session_id) VALUES `)
+		args := make([]any, 0, 10*len(chunk))
+		for i, ev := range chunk {
+			if ev.Time.IsZero() {
+				ev.Time = now
+			}
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(")
+			for j := range 10 {
+				if j > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("$" + strconv.Itoa(len(args)+j+1))
+			}
+			q.WriteString(")")
+			args = append(args, dbTime(ev.Time), ev.Action, ev.Workload, ev.User, ev.Provider, ev.Flow,
+				ev.Outcome, ev.Detail, ev.RequestID, ev.SessionID)
 		}
-		if _, err := stmt.ExecContext(ctx, dbTime(ev.Time), ev.Action, ev.Workload, ev.User, ev.Provider, ev.Flow,
-			ev.Outcome, ev.Detail, ev.RequestID, ev.SessionID); err != nil {
+		// Rows are inserted in VALUES order, so ids follow the batch order.
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("store: append audits: %w", err)
 		}
 	}

@@ -167,8 +167,9 @@ func testAppendAuditFillsTime(t *testing.T, s store.Store) {
 }
 
 func testAppendAuditsInOneCommit(t *testing.T, s store.Store) {
+	const n = 250 // more than one multi-row INSERT
 	var evs []store.AuditEvent
-	for i := range 50 {
+	for i := range n {
 		evs = append(evs, store.AuditEvent{Time: base.Add(time.Duration(i) * time.Millisecond), Action: "batch", Detail: fmt.Sprint(i), User: "iss|u"})
 	}
 	evs[7].Time = time.Time{} // filled with now
@@ -178,20 +179,20 @@ func testAppendAuditsInOneCommit(t *testing.T, s store.Store) {
 	if err := s.AppendAudits(context.Background(), nil); err != nil {
 		t.Fatalf("AppendAudits(nil): %v", err)
 	}
-	got := listAudit(t, s, store.AuditFilter{Action: "batch", Until: base.Add(time.Hour), Limit: 100})
-	if len(got) != 49 || got[0].Detail != "49" || got[48].Detail != "0" || got[0].User != "iss|u" {
-		t.Errorf("stored %d events (first %v), want the 49 with given times, newest first", len(got), details(got[:min(2, len(got))]))
+	got := listAudit(t, s, store.AuditFilter{Action: "batch", Until: base.Add(time.Hour), Limit: 1000})
+	if len(got) != n-1 || got[0].Detail != fmt.Sprint(n-1) || got[n-2].Detail != "0" || got[0].User != "iss|u" {
+		t.Errorf("stored %d events (first %v), want the %d with given times, newest first", len(got), details(got[:min(2, len(got))]), n-1)
 	}
 	if now := listAudit(t, s, store.AuditFilter{Action: "batch", Since: base.Add(time.Hour)}); len(now) != 1 || now[0].Detail != "7" {
 		t.Errorf("zero-time event = %v, want event 7 timed now", details(now))
 	}
 	// IDs follow the batch order.
-	all := listAudit(t, s, store.AuditFilter{Action: "batch", Limit: 100})
+	all := listAudit(t, s, store.AuditFilter{Action: "batch", Limit: 1000})
 	ids := map[string]int64{}
 	for _, ev := range all {
 		ids[ev.Detail] = ev.ID
 	}
-	for i := 1; i < 50; i++ {
+	for i := 1; i < n; i++ {
 		if ids[fmt.Sprint(i)] <= ids[fmt.Sprint(i-1)] {
 			t.Fatalf("event %d has id %d, not above event %d's %d", i, ids[fmt.Sprint(i)], i-1, ids[fmt.Sprint(i-1)])
 		}
