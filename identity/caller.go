@@ -14,6 +14,9 @@ import "context"
 //     (GetResourceOauth2Token, GetResourceApiKey) refuse a token of another
 //     workload, all with AccessDeniedException and before any vault read or
 //     IdP request.
+//   - A Caller bound to a workload may not use the control plane (every
+//     Create/Get/List/Update/Delete and GetTokenVault is
+//     AccessDeniedException): data-plane keys do not manage providers.
 //   - AllowUserID permits the calls that name a user by a bare, unverified
 //     id: GetWorkloadAccessTokenForUserId and CompleteResourceTokenAuth with
 //     userIdentifier.userId. Without it (and with no Caller at all) they are
@@ -50,4 +53,13 @@ func checkCallerWorkload(ctx context.Context, workload string) error {
 func userIDAllowed(ctx context.Context) bool {
 	c, ok := CallerFrom(ctx)
 	return ok && c.AllowUserID
+}
+
+// checkControlPlane refuses control-plane calls from a workload-bound
+// caller.
+func checkControlPlane(ctx context.Context) error {
+	if c, ok := CallerFrom(ctx); ok && c.Workload != "" {
+		return newError(AccessDeniedException, nil, "a workload identity's credentials may not use the control plane")
+	}
+	return nil
 }

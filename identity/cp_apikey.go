@@ -31,6 +31,9 @@ func (b *Broker) apiKeyOutput(r store.Resource) GetApiKeyCredentialProviderOutpu
 func (b *Broker) CreateApiKeyCredentialProvider(ctx context.Context, in CreateApiKeyCredentialProviderInput) (CreateApiKeyCredentialProviderOutput, error) {
 	ev := b.newEvent(ctx, "CreateApiKeyCredentialProvider")
 	ev.Provider = in.Name
+	if err := checkControlPlane(ctx); err != nil {
+		return CreateApiKeyCredentialProviderOutput{}, b.finish(ctx, &ev, err)
+	}
 	out, err := b.createAPIKey(ctx, in, "")
 	return out, b.finish(ctx, &ev, err)
 }
@@ -62,6 +65,9 @@ func (b *Broker) createAPIKey(ctx context.Context, in CreateApiKeyCredentialProv
 
 // GetApiKeyCredentialProvider returns a provider without its key.
 func (b *Broker) GetApiKeyCredentialProvider(ctx context.Context, in GetApiKeyCredentialProviderInput) (GetApiKeyCredentialProviderOutput, error) {
+	if err := checkControlPlane(ctx); err != nil {
+		return GetApiKeyCredentialProviderOutput{}, err
+	}
 	var v validator
 	v.providerName("name", in.Name)
 	if err := v.err(); err != nil {
@@ -79,6 +85,9 @@ func (b *Broker) GetApiKeyCredentialProvider(ctx context.Context, in GetApiKeyCr
 
 // ListApiKeyCredentialProviders lists providers by name, a page at a time.
 func (b *Broker) ListApiKeyCredentialProviders(ctx context.Context, in ListApiKeyCredentialProvidersInput) (ListApiKeyCredentialProvidersOutput, error) {
+	if err := checkControlPlane(ctx); err != nil {
+		return ListApiKeyCredentialProvidersOutput{}, err
+	}
 	var v validator
 	v.maxResults("maxResults", in.MaxResults, 100)
 	if err := v.err(); err != nil {
@@ -102,6 +111,9 @@ func (b *Broker) ListApiKeyCredentialProviders(ctx context.Context, in ListApiKe
 func (b *Broker) UpdateApiKeyCredentialProvider(ctx context.Context, in UpdateApiKeyCredentialProviderInput) (UpdateApiKeyCredentialProviderOutput, error) {
 	ev := b.newEvent(ctx, "UpdateApiKeyCredentialProvider")
 	ev.Provider = in.Name
+	if err := checkControlPlane(ctx); err != nil {
+		return UpdateApiKeyCredentialProviderOutput{}, b.finish(ctx, &ev, err)
+	}
 	out, err := b.updateAPIKey(ctx, in, "")
 	return out, b.finish(ctx, &ev, err)
 }
@@ -143,7 +155,10 @@ func (b *Broker) updateAPIKey(ctx context.Context, in UpdateApiKeyCredentialProv
 func (b *Broker) DeleteApiKeyCredentialProvider(ctx context.Context, in DeleteApiKeyCredentialProviderInput) (DeleteApiKeyCredentialProviderOutput, error) {
 	ev := b.newEvent(ctx, "DeleteApiKeyCredentialProvider")
 	ev.Provider = in.Name
-	err := b.deleteResource(ctx, kindAPIKeyProvider, in.Name, "API key credential provider", b.configAPIKeys[in.Name])
+	err := checkControlPlane(ctx)
+	if err == nil {
+		err = b.deleteResource(ctx, kindAPIKeyProvider, in.Name, "API key credential provider", b.configAPIKeys[in.Name])
+	}
 	b.apiKeyCache.drop(in.Name)
 	return DeleteApiKeyCredentialProviderOutput{}, b.finish(ctx, &ev, err)
 }

@@ -369,6 +369,9 @@ func (b *Broker) CreateOauth2CredentialProvider(ctx context.Context, in CreateOa
 	ev := b.newEvent(ctx, "CreateOauth2CredentialProvider")
 	ev.Provider = in.Name
 	ev.Detail = "vendor " + in.CredentialProviderVendor
+	if err := checkControlPlane(ctx); err != nil {
+		return CreateOauth2CredentialProviderOutput{}, b.finish(ctx, &ev, err)
+	}
 	out, err := b.createOauth2(ctx, in, "")
 	return out, b.finish(ctx, &ev, err)
 }
@@ -415,6 +418,9 @@ func (b *Broker) createOauth2(ctx context.Context, in CreateOauth2CredentialProv
 
 // GetOauth2CredentialProvider returns a provider without its secret.
 func (b *Broker) GetOauth2CredentialProvider(ctx context.Context, in GetOauth2CredentialProviderInput) (GetOauth2CredentialProviderOutput, error) {
+	if err := checkControlPlane(ctx); err != nil {
+		return GetOauth2CredentialProviderOutput{}, err
+	}
 	var v validator
 	v.providerName("name", in.Name)
 	if err := v.err(); err != nil {
@@ -432,6 +438,9 @@ func (b *Broker) GetOauth2CredentialProvider(ctx context.Context, in GetOauth2Cr
 
 // ListOauth2CredentialProviders lists providers by name, a page at a time.
 func (b *Broker) ListOauth2CredentialProviders(ctx context.Context, in ListOauth2CredentialProvidersInput) (ListOauth2CredentialProvidersOutput, error) {
+	if err := checkControlPlane(ctx); err != nil {
+		return ListOauth2CredentialProvidersOutput{}, err
+	}
 	var v validator
 	v.maxResults("maxResults", in.MaxResults, 20)
 	if err := v.err(); err != nil {
@@ -461,6 +470,9 @@ func (b *Broker) UpdateOauth2CredentialProvider(ctx context.Context, in UpdateOa
 	ev := b.newEvent(ctx, "UpdateOauth2CredentialProvider")
 	ev.Provider = in.Name
 	ev.Detail = "vendor " + in.CredentialProviderVendor
+	if err := checkControlPlane(ctx); err != nil {
+		return UpdateOauth2CredentialProviderOutput{}, b.finish(ctx, &ev, err)
+	}
 	out, err := b.updateOauth2(ctx, in, "")
 	return out, b.finish(ctx, &ev, err)
 }
@@ -525,7 +537,10 @@ func usesSecret(c Oauth2ProviderConfigInput) bool {
 func (b *Broker) DeleteOauth2CredentialProvider(ctx context.Context, in DeleteOauth2CredentialProviderInput) (DeleteOauth2CredentialProviderOutput, error) {
 	ev := b.newEvent(ctx, "DeleteOauth2CredentialProvider")
 	ev.Provider = in.Name
-	err := b.deleteResource(ctx, kindOauth2Provider, in.Name, "credential provider", b.configProviders[in.Name])
+	err := checkControlPlane(ctx)
+	if err == nil {
+		err = b.deleteResource(ctx, kindOauth2Provider, in.Name, "credential provider", b.configProviders[in.Name])
+	}
 	b.providerCache.drop(in.Name)
 	return DeleteOauth2CredentialProviderOutput{}, b.finish(ctx, &ev, err)
 }

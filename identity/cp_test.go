@@ -561,3 +561,30 @@ func TestControlPlaneChangesAreAuditedWithoutSecrets(t *testing.T) {
 		t.Errorf("audit (-want +got):\n%s", diff)
 	}
 }
+
+func TestWorkloadBoundCallersMayNotUseTheControlPlane(t *testing.T) {
+	w := newCPWorld(t, nil)
+	ctx := identity.WithCaller(context.Background(), identity.Caller{Workload: "some-agent"})
+	errs := map[string]error{}
+	_, errs["create provider"] = w.b.CreateOauth2CredentialProvider(ctx, customProvider("P", "https://idp.example/.well-known/openid-configuration", "s"))
+	_, errs["list providers"] = w.b.ListOauth2CredentialProviders(ctx, identity.ListOauth2CredentialProvidersInput{})
+	_, errs["get key"] = w.b.GetApiKeyCredentialProvider(ctx, identity.GetApiKeyCredentialProviderInput{Name: "K"})
+	_, errs["delete key"] = w.b.DeleteApiKeyCredentialProvider(ctx, identity.DeleteApiKeyCredentialProviderInput{Name: "K"})
+	_, errs["create workload"] = w.b.CreateWorkloadIdentity(ctx, identity.CreateWorkloadIdentityInput{Name: "some-agent"})
+	_, errs["update workload"] = w.b.UpdateWorkloadIdentity(ctx, identity.UpdateWorkloadIdentityInput{Name: "some-agent"})
+	_, errs["token vault"] = w.b.GetTokenVault(ctx, identity.GetTokenVaultInput{})
+	for name, err := range errs {
+		if got := identity.ErrorType(err); got != identity.AccessDeniedException {
+			t.Errorf("%s: error type %q, want AccessDeniedException", name, got)
+		}
+	}
+	// An admin caller (no workload) may.
+	admin := identity.WithCaller(context.Background(), identity.Caller{})
+	if _, err := w.b.CreateWorkloadIdentity(admin, identity.CreateWorkloadIdentityInput{Name: "some-agent"}); err != nil {
+		t.Errorf("admin create: %v", err)
+	}
+	evs, _ := w.st.ListAudit(context.Background(), store.AuditFilter{Action: "CreateWorkloadIdentity"})
+	if len(evs) != 2 || evs[1].Outcome != identity.AccessDeniedException || evs[0].Outcome != "ok" {
+		t.Errorf("audit = %+v", evs)
+	}
+}

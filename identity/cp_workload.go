@@ -38,6 +38,9 @@ func (b *Broker) workloadOutput(r store.Resource) GetWorkloadIdentityOutput {
 func (b *Broker) CreateWorkloadIdentity(ctx context.Context, in CreateWorkloadIdentityInput) (CreateWorkloadIdentityOutput, error) {
 	ev := b.newEvent(ctx, "CreateWorkloadIdentity")
 	ev.Workload = in.Name
+	if err := checkControlPlane(ctx); err != nil {
+		return CreateWorkloadIdentityOutput{}, b.finish(ctx, &ev, err)
+	}
 	out, err := b.createWorkload(ctx, in, "")
 	return out, b.finish(ctx, &ev, err)
 }
@@ -65,6 +68,9 @@ func (b *Broker) createWorkload(ctx context.Context, in CreateWorkloadIdentityIn
 
 // GetWorkloadIdentity returns a workload identity.
 func (b *Broker) GetWorkloadIdentity(ctx context.Context, in GetWorkloadIdentityInput) (GetWorkloadIdentityOutput, error) {
+	if err := checkControlPlane(ctx); err != nil {
+		return GetWorkloadIdentityOutput{}, err
+	}
 	var v validator
 	v.workloadName("name", in.Name)
 	if err := v.err(); err != nil {
@@ -83,6 +89,9 @@ func (b *Broker) GetWorkloadIdentity(ctx context.Context, in GetWorkloadIdentity
 // ListWorkloadIdentities lists workload identities by name, a page at a
 // time.
 func (b *Broker) ListWorkloadIdentities(ctx context.Context, in ListWorkloadIdentitiesInput) (ListWorkloadIdentitiesOutput, error) {
+	if err := checkControlPlane(ctx); err != nil {
+		return ListWorkloadIdentitiesOutput{}, err
+	}
 	var v validator
 	v.maxResults("maxResults", in.MaxResults, 20)
 	if err := v.err(); err != nil {
@@ -105,6 +114,9 @@ func (b *Broker) ListWorkloadIdentities(ctx context.Context, in ListWorkloadIden
 func (b *Broker) UpdateWorkloadIdentity(ctx context.Context, in UpdateWorkloadIdentityInput) (UpdateWorkloadIdentityOutput, error) {
 	ev := b.newEvent(ctx, "UpdateWorkloadIdentity")
 	ev.Workload = in.Name
+	if err := checkControlPlane(ctx); err != nil {
+		return UpdateWorkloadIdentityOutput{}, b.finish(ctx, &ev, err)
+	}
 	out, err := b.updateWorkload(ctx, in, "")
 	return out, b.finish(ctx, &ev, err)
 }
@@ -151,7 +163,10 @@ func (b *Broker) updateWorkload(ctx context.Context, in UpdateWorkloadIdentityIn
 func (b *Broker) DeleteWorkloadIdentity(ctx context.Context, in DeleteWorkloadIdentityInput) (DeleteWorkloadIdentityOutput, error) {
 	ev := b.newEvent(ctx, "DeleteWorkloadIdentity")
 	ev.Workload = in.Name
-	err := b.deleteResource(ctx, kindWorkload, in.Name, "workload identity", b.configWorkloads[in.Name])
+	err := checkControlPlane(ctx)
+	if err == nil {
+		err = b.deleteResource(ctx, kindWorkload, in.Name, "workload identity", b.configWorkloads[in.Name])
+	}
 	b.workloadCache.drop(in.Name)
 	return DeleteWorkloadIdentityOutput{}, b.finish(ctx, &ev, err)
 }
@@ -160,6 +175,9 @@ func (b *Broker) DeleteWorkloadIdentity(ctx context.Context, in DeleteWorkloadId
 // broker's keyring (AWS's ServiceManagedKey). LastModifiedDate is when the
 // vault was first used.
 func (b *Broker) GetTokenVault(ctx context.Context, in GetTokenVaultInput) (GetTokenVaultOutput, error) {
+	if err := checkControlPlane(ctx); err != nil {
+		return GetTokenVaultOutput{}, err
+	}
 	id := in.TokenVaultID
 	if id == "" {
 		id = "default"
