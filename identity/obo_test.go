@@ -12,6 +12,7 @@ import (
 	"github.com/onbehalf/onbehalf/emulator/entra"
 	"github.com/onbehalf/onbehalf/identity"
 	"github.com/onbehalf/onbehalf/store"
+	"github.com/onbehalf/onbehalf/trace"
 )
 
 func TestOBOReturnsTokenBForTheConnectorCarryingTheUser(t *testing.T) {
@@ -45,7 +46,18 @@ func TestSecondCallIsAVaultHit(t *testing.T) {
 	e := newEnv(t, options{})
 	wat := e.wat(workload, jane)
 	first := e.mustGet(obo(wat, providerMS, connectorScope))
-	second := e.mustGet(obo(wat, providerMS, connectorScope))
+	// The trace panel learns how each token was obtained.
+	ctx := trace.WithRecorder(context.Background())
+	var hops []trace.Hop
+	trace.Attach(ctx, func(h trace.Hop) { hops = append(hops, h) })
+	out, err := e.broker.GetResourceOauth2Token(ctx, obo(wat, providerMS, connectorScope))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := out.AccessToken
+	if len(hops) != 1 || hops[0].Hop != trace.HopTokenExchange || hops[0].Detail != "vault hit, ON_BEHALF_OF_TOKEN_EXCHANGE" {
+		t.Errorf("trace hops = %+v, want one token_exchange 'vault hit, ON_BEHALF_OF_TOKEN_EXCHANGE'", hops)
+	}
 	// A new WAT from a new sign-in of the same user hits the same row.
 	third := e.mustGet(obo(e.wat(workload, jane), providerMS, connectorScope))
 

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/onbehalf/onbehalf/oauth"
+	"github.com/onbehalf/onbehalf/trace"
 )
 
 // OAuth2 flows (oauth2Flow).
@@ -115,6 +116,11 @@ func (b *Broker) GetResourceOauth2Token(ctx context.Context, in GetResourceOauth
 		}
 	}
 	var res obtained
+	start := b.now()
+	defer func() {
+		trace.Record(ctx, trace.Hop{Hop: trace.HopTokenExchange, Detail: exchangeDetail(in.Oauth2Flow, res.detail, ev.Outcome),
+			Millis: b.now().Sub(start).Milliseconds()})
+	}()
 	if err == nil {
 		if in.Oauth2Flow == FlowUserFederation {
 			res, err = b.userFederation(ctx, c)
@@ -459,4 +465,17 @@ func (b *Broker) exchange(ctx context.Context, c *resourceCall, tokenURL, actor 
 		custom("")
 		return b.oauth.JWTBearer(ctx, tokenURL, c.p.auth, c.wat.UserToken, c.scopes, extra)
 	}
+}
+
+// exchangeDetail is the trace line of a token request: how the token was
+// obtained (vault hit, IdP call), the flow, and the outcome when it failed.
+func exchangeDetail(flow, how, outcome string) string {
+	d := flow
+	if how != "" {
+		d = how + ", " + flow
+	}
+	if outcome != "" && outcome != "ok" {
+		d += ", " + outcome
+	}
+	return d
 }
