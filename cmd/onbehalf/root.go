@@ -18,6 +18,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newDevCommand(), newServeCommand(), newTokenCommand(), newInvokeCommand())
 	root.AddCommand(newServiceNowCommand())
 	root.AddCommand(newIdentityCommand())
+	root.AddCommand(newKeysCommand(), newAuditCommand())
 	return root
 }
 

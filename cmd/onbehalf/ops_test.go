@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/onbehalf/onbehalf/store"
+)
+
+func TestAuditListsTheExchangeWithoutSecrets(t *testing.T) {
+	d, _ := startTestDev(t)
+	jane := tokenFor(t, d, "jane.smith@company.com")
+	if _, errOut, err := run(t, "invoke", "--data-dir", d.Env[envDataDir], "--bearer-token", jane, "Show me my open incidents"); err != nil {
+		t.Fatalf("invoke: %v %s", err, errOut)
+	}
+	out, _, err := run(t, "audit", "--data-dir", d.Env[envDataDir], "--action", "GetResourceOauth2Token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "TIME") ||
+		!regexp.MustCompile(`GetResourceOauth2Token\s+servicenow-agent-workload\s+\S+@127\.0\.0\.1:\d+\s+EntraIdServiceNow\s+ON_BEHALF_OF_TOKEN_EXCHANGE\s+ok\s+idp call`).MatchString(lines[1]) {
+		t.Errorf("onbehalf audit --action GetResourceOauth2Token:\n%s", out)
+	}
+	js, _, err := run(t, "audit", "--data-dir", d.Env[envDataDir], "--json", "--outcome", "ok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(js), "\n") {
+		var ev store.AuditEvent
+		if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.Outcome != "ok" {
+			t.Errorf("bad JSON line %q: %v", line, err)
+		}
+		n++
+	}
+	if n < 2 {
+		t.Errorf("--json --outcome ok gave %d events, want the WAT issue and the exchange at least", n)
+	}
+	assertNoSecretsIn(t, out+js, d, jane)
+}
+
+// Keys rotate without downtime: after `keys rotate` and a restart, tokens
+// sealed under the old key still open (a vault hit, no new IdP call), and
+// new ones are sealed under the new key.
+func TestKeysRotateKeepsOldCiphertextsOpening(t *testing.T) {
+	d, _ := startTestDev(t)
+	dir := d.Env[envDataDir]
+	jane := tokenFor(t, d, "jane.smith@company.com")
+	ask := func() {
+		t.Helper()
+		if _, errOut, err := run(t, "invoke", "--data-dir", dir, "--bearer-token", jane, "Show me my open incidents"); err != nil {
+			t.Fatalf("invoke: %v %s", err, errOut)
+		}
+	}
+	ask()
+	out, _, err := run(t, "keys", "rotate", "--data-dir", dir)
+	if err != nil || !regexp.MustCompile(`^active key \S+ \(was \S+\); 2 keys in `).MatchString(out) {
+		t.Fatalf("keys rotate: %q %v", out, err)
+	}
+	// Restart the stack on the same data dir and ports.
+	d.Close()
+	d2, err := startDev(context.Background(), devOptions{
+		DataDir:     dir,
+		RuntimeAddr: strings.TrimPrefix(d.Env[envRuntimeURL], "http://"), IdentityAddr: strings.TrimPrefix(d.Env[envIdentityURL], "http://"),
+		EntraAddr: strings.TrimPrefix(d.Env[envEntraURL], "http://"), ServiceNowAddr: strings.TrimPrefix(d.Env[envServiceNowURL], "http://"),
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	t.Cleanup(d2.Close)
+	ask()
+	events, err := d2.stack.Store.ListAudit(context.Background(), store.AuditFilter{Action: "GetResourceOauth2Token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 || !strings.HasPrefix(events[0].Detail, "vault hit") || !strings.HasPrefix(events[1].Detail, "idp call") {
+		var got []string
+		for _, ev := range events {
+			got = append(got, ev.Detail)
+		}
+		t.Errorf("exchanges newest first = %q, want [vault hit…, idp call…]: the old key's ciphertext must still open", got)
+	}
+}
