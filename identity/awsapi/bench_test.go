@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"slices"
@@ -79,13 +80,19 @@ func report(b *testing.B, lat []time.Duration, elapsed time.Duration) {
 	b.ReportMetric(0, "ns/op")
 }
 
+var (
+	benchClients = flag.Int("clients", 16, "concurrent keep-alive clients of BenchmarkGetResourceOauth2TokenVaultHit")
+	benchNoAudit = flag.Bool("noaudit", false, "what-if: drop the broker's audit events instead of storing them")
+)
+
 // BenchmarkGetResourceOauth2TokenVaultHit is GetResourceOauth2Token for
 // one user over HTTP with SigV4 on loopback, every call a vault hit, from
-// 64 concurrent keep-alive clients. It reports req/s, p50 and p99.
+// -clients concurrent keep-alive clients (closed loop: each sends its next
+// request when the last one is answered). It reports req/s, p50 and p99.
 //
-//	go test ./identity/awsapi -run '^$' -bench VaultHit -benchtime 100000x
+//	go test ./identity/awsapi -run '^$' -bench VaultHit -benchtime 100000x -clients 16
 func BenchmarkGetResourceOauth2TokenVaultHit(b *testing.B) {
-	w := newWorldWith(b, worldOptions{bench: true})
+	w := newWorldWith(b, worldOptions{bench: true, noAudit: *benchNoAudit})
 	wat := w.benchWAT(b)
 	in := map[string]any{
 		"workloadIdentityToken":          wat,
@@ -95,7 +102,7 @@ func BenchmarkGetResourceOauth2TokenVaultHit(b *testing.B) {
 	}
 	c := newBenchClient(b, w, w.wl, "/identities/oauth2/token", in)
 	c.do(b) // the one cold exchange; every timed call is a vault hit
-	const clients = 64
+	clients := *benchClients
 	lats := make([][]time.Duration, clients)
 	next := make(chan struct{}, clients)
 	b.ResetTimer()

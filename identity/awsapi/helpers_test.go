@@ -114,6 +114,9 @@ type worldOptions struct {
 	// empty: the broker starts with no credential provider and no workload
 	// identity; tests create them through the control plane.
 	empty bool
+	// noAudit drops audit events instead of storing them (a benchmark's
+	// what-if: the ceiling without the audit insert).
+	noAudit bool
 }
 
 func newWorldWith(t testing.TB, opt worldOptions) *world {
@@ -133,6 +136,9 @@ func newWorldWith(t testing.TB, opt worldOptions) *world {
 	}
 	t.Cleanup(func() { st.Close() })
 	w.store = st
+	if opt.noAudit {
+		st = droppedAudit{st}
+	}
 	kr, err := keyring.Generate()
 	if err != nil {
 		t.Fatal(err)
@@ -298,3 +304,9 @@ func providersUnless[T any](empty bool, list []T) []T {
 	}
 	return list
 }
+
+// droppedAudit is a store that accepts and drops audit events.
+type droppedAudit struct{ store.Store }
+
+func (droppedAudit) AppendAudit(context.Context, store.AuditEvent) (int64, error) { return 1, nil }
+func (droppedAudit) AppendAudits(context.Context, []store.AuditEvent) error       { return nil }
