@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 )
@@ -85,6 +86,21 @@ type WorkloadIdentity struct {
 type Runtime struct {
 	Listen string  `yaml:"listen"`
 	Agents []Agent `yaml:"agents"`
+	// SessionIdleTimeout and SessionMaxLifetime bound a conversation
+	// (Go durations; default 15m and 8h, as AgentCore Runtime).
+	SessionIdleTimeout string `yaml:"sessionIdleTimeout,omitempty"`
+	SessionMaxLifetime string `yaml:"sessionMaxLifetime,omitempty"`
+	// UI serves the chat UI at / when set.
+	UI *UI `yaml:"ui,omitempty"`
+}
+
+// UI is the chat UI's sign-in: the browser runs OpenID Connect
+// authorization code + PKCE against Authority as ClientID (the Agent App
+// registration, with the runtime's URL as a SPA redirect URI).
+type UI struct {
+	Authority string   `yaml:"authority"`
+	ClientID  string   `yaml:"clientId"`
+	Scopes    []string `yaml:"scopes"`
 }
 
 // Agent is one hosted agent.
@@ -94,6 +110,15 @@ type Agent struct {
 	AuthorizerConfiguration AuthorizerConfiguration `yaml:"authorizerConfiguration"`
 	Model                   Model                   `yaml:"model"`
 	ServiceNow              *ServiceNow             `yaml:"servicenow,omitempty"`
+	// Endpoint, when set, is the URL of an agent container serving the
+	// AgentCore Runtime contract (e.g. examples/servicenow-agent); the
+	// runtime forwards authenticated invocations to it, with a workload
+	// access token instead of the user's token. Model and servicenow are
+	// then the container's business.
+	Endpoint string `yaml:"endpoint,omitempty"`
+	// ConfirmWrites makes writes wait for the user's confirmation
+	// (default true).
+	ConfirmWrites *bool `yaml:"confirmWrites,omitempty"`
 }
 
 // AuthorizerConfiguration mirrors AgentCore Runtime's.
@@ -111,8 +136,15 @@ type CustomJWTAuthorizer struct {
 
 // Model picks the model provider.
 type Model struct {
-	Provider string `yaml:"provider"` // offline (default); bedrock, anthropic, openai later
+	// Provider is auto (default: a real model when its credentials are in
+	// the environment, else offline), offline, anthropic, openai or bedrock.
+	Provider string `yaml:"provider"`
 	ID       string `yaml:"id,omitempty"`
+	// BaseURL is an OpenAI-compatible server (Ollama, vLLM, LM Studio) or
+	// another endpoint override.
+	BaseURL string `yaml:"baseUrl,omitempty"`
+	// Region is Bedrock's AWS region (AWS_REGION when empty).
+	Region string `yaml:"region,omitempty"`
 }
 
 // ServiceNow connects the agent's tools to an instance.
@@ -203,6 +235,19 @@ func (c *Config) Validate() error {
 	}
 	if c.Runtime.Listen == "" {
 		bad("runtime.listen", "required (host:port)")
+	}
+	for key, v := range map[string]string{"runtime.sessionIdleTimeout": c.Runtime.SessionIdleTimeout, "runtime.sessionMaxLifetime": c.Runtime.SessionMaxLifetime} {
+		if d, err := time.ParseDuration(v); v != "" && (err != nil || d <= 0) {
+			bad(key, "must be a positive duration such as 15m or 8h")
+		}
+	}
+	if ui := c.Runtime.UI; ui != nil {
+		if u, err := url.Parse(ui.Authority); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("runtime.ui.authority", "must be the IdP's issuer URL")
+		}
+		if ui.ClientID == "" {
+			bad("runtime.ui.clientId", "required")
+		}
 	}
 	if len(c.Runtime.Agents) == 0 {
 		bad("runtime.agents", "at least one agent is required")
@@ -297,9 +342,14 @@ func validateAgent(key string, a Agent, workloads, providers map[string]bool, ba
 		bad(jk, "set allowedAudience or allowedClients (or both)")
 	}
 	switch a.Model.Provider {
-	case "", "offline":
+	case "", "auto", "offline", "anthropic", "openai", "bedrock":
 	default:
-		bad(key+".model.provider", "%q is not available yet; use offline", a.Model.Provider)
+		bad(key+".model.provider", "%q is not one of auto, offline, anthropic, openai, bedrock", a.Model.Provider)
+	}
+	if a.Endpoint != "" {
+		if u, err := url.Parse(a.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad(key+".endpoint", "must be an absolute http(s) URL")
+		}
 	}
 	if sn := a.ServiceNow; sn != nil {
 		sk := key + ".servicenow"

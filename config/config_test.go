@@ -78,7 +78,7 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 				OauthDiscovery: OauthDiscovery{DiscoveryURL: "https://idp.example/oauth"},
 			}},
 		}}},
-		Runtime: Runtime{Agents: []Agent{{Name: "a", WorkloadIdentity: "nope", Model: Model{Provider: "gpt"}}}},
+		Runtime: Runtime{SessionIdleTimeout: "soon", Agents: []Agent{{Name: "a", WorkloadIdentity: "nope", Model: Model{Provider: "gpt"}, Endpoint: "ftp://x"}}},
 	}
 	err := c.Validate()
 	if err == nil {
@@ -89,7 +89,7 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 		"customOauth2ProviderConfig.oauthDiscovery.discoveryUrl: must end in",
 		"customOauth2ProviderConfig.clientId: required", "customOauth2ProviderConfig.clientSecret: required",
 		"runtime.listen:", "runtime.agents[0].workloadIdentity:", "runtime.agents[0].authorizerConfiguration.customJWTAuthorizer.discoveryUrl:",
-		"runtime.agents[0].model.provider:",
+		"runtime.agents[0].model.provider:", "runtime.sessionIdleTimeout:", "runtime.agents[0].endpoint:",
 	} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("Validate() lacks %q:\n%v", key, err)

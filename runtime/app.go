@@ -30,6 +30,15 @@ type Invocation struct {
 	RequestID string
 }
 
+type invocationKey struct{}
+
+// InvocationFrom returns the invocation a request context belongs to, for
+// code deep in a tool call (audit, tracing) that needs its ids.
+func InvocationFrom(ctx context.Context) (*Invocation, bool) {
+	inv, ok := ctx.Value(invocationKey{}).(*Invocation)
+	return inv, ok
+}
+
 // Handler is an agent's entrypoint. It streams events through emit; a
 // returned error ends the stream with an error event whose text is the
 // error's message, so handlers return errors that are safe to show. An
@@ -125,6 +134,7 @@ func (a *App) invoke(w http.ResponseWriter, r *http.Request) {
 		ctx = identity.WithWorkloadAccessToken(ctx, wat)
 	}
 	ctx = identity.WithRequestInfo(ctx, identity.RequestInfo{RequestID: inv.RequestID, SessionID: inv.SessionID})
+	ctx = context.WithValue(ctx, invocationKey{}, inv)
 	a.setBusy(1)
 	defer a.setBusy(-1)
 

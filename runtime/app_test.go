@@ -40,6 +40,9 @@ func TestAppStreamsEventsAndPassesTheWorkloadTokenInContext(t *testing.T) {
 	app := &App{Handler: func(ctx context.Context, inv *Invocation, emit func(agent.Event)) error {
 		gotWAT, _ = identity.WorkloadAccessTokenFrom(ctx)
 		gotPrompt, gotSession = inv.Prompt, inv.SessionID
+		if from, ok := InvocationFrom(ctx); !ok || from != inv {
+			t.Error("InvocationFrom(ctx) does not return the invocation")
+		}
 		emit(agent.Event{Type: agent.EventText, Text: "hello "})
 		emit(agent.Event{Type: agent.EventFinal, Text: "hello world"})
 		return nil

@@ -112,7 +112,9 @@ func (f *FrontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in.Header.Set(HeaderWorkloadAccessToken, out.WorkloadAccessToken)
 	in.Header.Set(HeaderWorkloadAccessTokenNewer, out.WorkloadAccessToken)
 	in.Header.Set(HeaderSessionID, sessionID)
-	in.Header.Set(HeaderUserID, userID(claims))
+	// The user id the agent sees is the stable iss|sub (what the broker's
+	// audit uses too), never a mutable claim such as preferred_username.
+	in.Header.Set(HeaderUserID, claims.Issuer+"|"+claims.Subject)
 	in.Header.Set(HeaderRequestID, requestID)
 	w.Header().Set(HeaderSessionID, sessionID)
 	f.logger().Info("invocation", "request_id", requestID, "session_id", sessionID, "user", userID(claims), "agent", f.AgentName)

@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -143,7 +145,7 @@ func TestFrontDoorGivesTheAgentAWorkloadTokenNeverTokenA(t *testing.T) {
 	if got.Get(HeaderWorkloadAccessToken) != "wat-for-servicenow-agent-workload" || got.Get(HeaderWorkloadAccessTokenNewer) != "wat-for-servicenow-agent-workload" {
 		t.Errorf("agent's workload token headers = %q / %q", got.Get(HeaderWorkloadAccessToken), got.Get(HeaderWorkloadAccessTokenNewer))
 	}
-	if got.Get(HeaderUserID) != "jane.smith@company.com" {
+	if u := got.Get(HeaderUserID); !strings.HasSuffix(u, "/v2.0|"+janeSub(t, f)) {
 		t.Errorf("user id header = %q", got.Get(HeaderUserID))
 	}
 	sid := rec.Header().Get(HeaderSessionID)
@@ -213,4 +215,19 @@ func TestFrontDoorRejectsMalformedSessionIDs(t *testing.T) {
 			t.Errorf("session id %q: status %d, want 400", sid, rec.Code)
 		}
 	}
+}
+
+// janeSub is the sub claim of Jane's Token A.
+func janeSub(t *testing.T, f *fixture) string {
+	t.Helper()
+	parts := strings.Split(f.tokens["jane.smith@company.com"], ".")
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct{ Sub string }
+	if err := json.Unmarshal(b, &c); err != nil || c.Sub == "" {
+		t.Fatalf("Token A payload: %v", err)
+	}
+	return c.Sub
 }

@@ -13,15 +13,11 @@ import (
 	"github.com/onbehalf/onbehalf/config"
 	"github.com/onbehalf/onbehalf/identity"
 	"github.com/onbehalf/onbehalf/identity/awsapi"
-	"github.com/onbehalf/onbehalf/incidentagent"
 	"github.com/onbehalf/onbehalf/keyring"
-	"github.com/onbehalf/onbehalf/model"
-	"github.com/onbehalf/onbehalf/model/offline"
 	"github.com/onbehalf/onbehalf/oauth"
 	"github.com/onbehalf/onbehalf/runtime"
-	"github.com/onbehalf/onbehalf/servicenow"
 	"github.com/onbehalf/onbehalf/store"
-	"github.com/onbehalf/onbehalf/tool"
+	"github.com/onbehalf/onbehalf/webui"
 )
 
 // Options are what the config file does not say.
@@ -51,6 +47,9 @@ type Stack struct {
 	Keys        *awsapi.KeyStore
 	RuntimeURL  string
 	IdentityURL string
+	// Model says which model the agent uses and why, e.g. "offline
+	// planner (no model credentials found …)"; empty for a remote agent.
+	Model string
 
 	servers     []*http.Server
 	authorizers []*authorizer.Authorizer
@@ -137,23 +136,31 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err
 	// One runtime serves the first agent at the container-contract paths;
 	// routing several agents by name comes with the runtime's HTTP API.
 	a := cfg.Runtime.Agents[0]
-	app := &runtime.App{
-		Handler: incidentagent.Handler(incidentagent.Config{
-			Model:    providerFor(a.Model),
-			Tools:    toolsFor(a, s.Broker, opts.HTTPClient),
-			Sessions: s.Store,
-		}),
-		Logger: opts.Logger.With("component", "agent", "agent", a.Name),
+	agentHandler, err := s.agent(ctx, a, opts)
+	if err != nil {
+		return nil, fmt.Errorf("runtime.agents %s: %w", a.Name, err)
 	}
+	idle, _ := time.ParseDuration(cfg.Runtime.SessionIdleTimeout)
+	maxLife, _ := time.ParseDuration(cfg.Runtime.SessionMaxLifetime)
 	front := &runtime.FrontDoor{
-		Verifier:     verifiers[0],
-		Identity:     s.Broker,
-		WorkloadName: a.WorkloadIdentity,
-		AgentName:    a.Name,
-		Sessions:     s.Store,
-		Agent:        app,
-		Logger:       opts.Logger.With("component", "runtime"),
+		Verifier:           verifiers[0],
+		Identity:           s.Broker,
+		WorkloadName:       a.WorkloadIdentity,
+		AgentName:          a.Name,
+		Sessions:           s.Store,
+		Agent:              agentHandler,
+		SessionIdleTimeout: idle,
+		SessionMaxLifetime: maxLife,
+		Logger:             opts.Logger.With("component", "runtime"),
 	}
+	if ui := cfg.Runtime.UI; ui != nil {
+		wc := webui.Config{Authority: ui.Authority, ClientID: ui.ClientID, Scopes: ui.Scopes}
+		if err := wc.Validate(); err != nil {
+			return nil, fmt.Errorf("runtime.ui: %w", err)
+		}
+		front.UI = webui.Handler(wc)
+	}
+	go reloadKeys(bg, keys, cfg.Keys.File, opts.Logger)
 	if s.RuntimeURL, err = s.serve(opts.RuntimeListener, cfg.Runtime.Listen, front); err != nil {
 		return nil, fmt.Errorf("runtime.listen: %w", err)
 	}
@@ -256,26 +263,4 @@ func workloads(in []config.WorkloadIdentity) []identity.WorkloadIdentity {
 		out = append(out, identity.WorkloadIdentity{Name: w.Name})
 	}
 	return out
-}
-
-func providerFor(m config.Model) model.Provider {
-	// Only the offline planner exists so far; config.Validate refuses others.
-	return offline.New()
-}
-
-func toolsFor(a config.Agent, broker *identity.Broker, hc *http.Client) []tool.Tool {
-	if a.ServiceNow == nil {
-		return nil
-	}
-	c := &servicenow.Client{
-		BaseURL:    a.ServiceNow.InstanceURL,
-		HTTPClient: hc,
-		Tokens: identity.TokenSource{
-			Getter:   broker,
-			Provider: a.ServiceNow.CredentialProvider,
-			Scopes:   a.ServiceNow.Scopes,
-			Flow:     "ON_BEHALF_OF_TOKEN_EXCHANGE",
-		},
-	}
-	return servicenow.Tools(c)
 }

@@ -147,7 +147,10 @@ func TestEndToEndJaneSeesExactlyHerFiveIncidents(t *testing.T) {
 		assertNoSecretsIn(t, fmt.Sprintf("%+v", ev), d, jane)
 	}
 	slices.Sort(actions)
-	if want := []string{"GetResourceOauth2Token:ok", "GetWorkloadAccessTokenForJWT:ok"}; !slices.Equal(actions, want) {
+	// The agent checks it can get Token B before it starts (the article's
+	// fetch_snow_token), then the tool asks again: one IdP call, one vault hit.
+	wantActions := []string{"GetResourceOauth2Token:ok", "GetResourceOauth2Token:ok", "GetWorkloadAccessTokenForJWT:ok", "servicenow.query_incidents:ok"}
+	if !slices.Equal(actions, wantActions) {
 		t.Errorf("audit actions = %v, want %v", actions, want)
 	}
 
