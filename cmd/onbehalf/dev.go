@@ -67,7 +67,7 @@ func newDevCommand() *cobra.Command {
 				return err
 			}
 			defer d.Close()
-			printBanner(cmd.OutOrStdout(), d.Env)
+			printBanner(cmd.OutOrStdout(), d.Env, d.stack.Model)
 			<-cmd.Context().Done()
 			fmt.Fprintln(cmd.ErrOrStderr(), "stopping")
 			return nil
@@ -135,7 +135,8 @@ func startDev(ctx context.Context, opts devOptions) (_ *devStack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("entra signing key: %w", err)
 	}
-	ecfg := entra.DevConfig(e[envEntraURL], e[envAgentSecret], e[envUserPassword])
+	// The chat UI at the runtime's / signs users in as a SPA.
+	ecfg := entra.DevConfig(e[envEntraURL], e[envAgentSecret], e[envUserPassword], entra.DevOptions{RuntimeURL: e[envRuntimeURL]})
 	ecfg.SigningKey = key
 	ecfg.Logger = opts.Logger.With("component", "entra-emulator")
 	idp, err := entra.New(ecfg)
@@ -211,6 +212,11 @@ func writeDevConfig(path, dir string, e devEnv) error {
 		},
 		Runtime: config.Runtime{
 			Listen: strings.TrimPrefix(e[envRuntimeURL], "http://"),
+			UI: &config.UI{
+				Authority: "${" + envEntraURL + "}/${" + envEntraTenant + "}/v2.0",
+				ClientID:  "${" + envAgentClientID + "}",
+				Scopes:    []string{"api://${" + envAgentClientID + "}/access_as_user"},
+			},
 			Agents: []config.Agent{{
 				Name:             devAgentName,
 				WorkloadIdentity: devWorkload,
@@ -219,7 +225,7 @@ func writeDevConfig(path, dir string, e devEnv) error {
 					AllowedClients:  []string{"${" + envAgentClientID + "}"},
 					AllowedAudience: []string{"${" + envAgentClientID + "}", "api://${" + envAgentClientID + "}"},
 				}},
-				Model: config.Model{Provider: "offline"},
+				Model: config.Model{Provider: "auto"},
 				ServiceNow: &config.ServiceNow{
 					InstanceURL:        "${" + envServiceNowURL + "}",
 					CredentialProvider: devProvider,
@@ -301,14 +307,17 @@ func selfCommand() string {
 	return exe
 }
 
-func printBanner(w io.Writer, e devEnv) {
+func printBanner(w io.Writer, e devEnv, model string) {
 	self := selfCommand()
 	fmt.Fprintf(w, `onbehalf dev is running (data dir %s)
 
+  chat UI     %s/   sign in as a demo user
   runtime     %s   POST /invocations, GET /ping
   identity    %s   identity broker: AgentCore Identity API (SigV4; aws CLI, boto3, AWS SDKs)
   entra       %s   Entra ID emulator, tenant %s
   servicenow  %s   ServiceNow emulator (Basic auth: %s, password in dev.env)
+
+Model: %s
 
 Demo users (password: DEV_USER_PASSWORD in dev.env):
   %s
@@ -329,8 +338,8 @@ The aws CLI against the broker (after sourcing dev.env; AWS_ACCESS_KEY_ID there 
 More keys: %s identity keys create --workload NAME   (or --admin)
 
 Press Ctrl-C to stop.
-`, e[envDataDir], e[envRuntimeURL], e[envIdentityURL], e[envEntraURL], e[envEntraTenant], e[envServiceNowURL], e[envSNAdminUser],
-		strings.Join(devUsers, "\n  "), e[envDataDir], self, self, self, self, self, self)
+`, e[envDataDir], e[envRuntimeURL], e[envRuntimeURL], e[envIdentityURL], e[envEntraURL], e[envEntraTenant], e[envServiceNowURL], e[envSNAdminUser],
+		model, strings.Join(devUsers, "\n  "), e[envDataDir], self, self, self, self, self, self)
 }
 
 // lookPathSelf returns the bare command name when PATH finds exe by it.

@@ -309,3 +309,32 @@ func TestEndToEndJaneReadsAndUpdatesOnlyWhatSheMay(t *testing.T) {
 	}
 	assertNoSecretsIn(t, logs.String(), d, jane)
 }
+
+func TestDevServesTheChatUIConfiguredForTheEntraEmulator(t *testing.T) {
+	d, _ := startTestDev(t)
+	resp, err := http.Get(d.Env[envRuntimeURL] + "/config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var cfg struct {
+		Authority string   `json:"authority"`
+		ClientID  string   `json:"clientId"`
+		Scopes    []string `json:"scopes"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&cfg); err != nil {
+		t.Fatalf("config.json: %v", err)
+	}
+	wantAuthority := d.Env[envEntraURL] + "/" + devTenantID + "/v2.0"
+	if resp.StatusCode != 200 || cfg.Authority != wantAuthority || cfg.ClientID != devAgentApp || !slices.Contains(cfg.Scopes, "api://"+devAgentApp+"/access_as_user") {
+		t.Errorf("config.json = %d %+v, want authority %s and the agent app", resp.StatusCode, cfg, wantAuthority)
+	}
+	page, err := http.Get(d.Env[envRuntimeURL] + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.Body.Close()
+	if page.StatusCode != 200 || !strings.Contains(page.Header.Get("Content-Security-Policy"), "default-src 'self'") {
+		t.Errorf("GET / = %d, CSP %q", page.StatusCode, page.Header.Get("Content-Security-Policy"))
+	}
+}
