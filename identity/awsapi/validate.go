@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"reflect"
 	"slices"
 	"strconv"
@@ -47,14 +46,9 @@ func decodeInput(svc *serviceModel, op *operationModel, body []byte, into any) *
 	if len(body) == 0 {
 		body = []byte("{}")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var raw any
-	if err := dec.Decode(&raw); err != nil {
-		return validationError(reasonCannotParse, "request body is not valid JSON", nil)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return validationError(reasonCannotParse, "request body holds more than one JSON value", nil)
+	raw, err := parseJSON(body)
+	if err != nil {
+		return validationError(reasonCannotParse, "request body is not one valid JSON value", nil)
 	}
 	v := &validator{shapes: svc.Shapes}
 	v.check("", op.Input, raw, reflect.TypeOf(into).Elem())
