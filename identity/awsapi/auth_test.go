@@ -156,3 +156,17 @@ func TestEveryResponseHasItsOwnRequestID(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestCallsOverTheKeysRateAreThrottled(t *testing.T) {
+	w := newWorldWith(t, worldOptions{rateLimit: 0.001})
+	body := w.watBody(t, workload)
+	if resp, rb := w.rawCall(t, watPath, body, sign(t, w.wl, body, time.Now())); resp.StatusCode != http.StatusOK {
+		t.Fatalf("first call: %d %s", resp.StatusCode, rb)
+	}
+	resp, rb := w.rawCall(t, watPath, body, sign(t, w.wl, body, time.Now()))
+	wantError(t, resp, rb, http.StatusTooManyRequests, "ThrottlingException")
+	// Another key has its own bucket.
+	if resp, rb := w.rawCall(t, watPath, body, sign(t, w.admin, body, time.Now())); resp.StatusCode != http.StatusOK {
+		t.Errorf("the admin key was throttled by the workload key's calls: %d %s", resp.StatusCode, rb)
+	}
+}

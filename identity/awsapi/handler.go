@@ -23,6 +23,12 @@ type Options struct {
 	// MaxSkew bounds the signing clock skew; zero means sigv4's default
 	// (5 minutes).
 	MaxSkew time.Duration
+	// RateLimit caps each access key at this many calls a second (with
+	// RateBurst, default RateLimit, in reserve); more are refused with
+	// ThrottlingException (429), which the AWS SDKs retry with backoff.
+	// Zero means no limit.
+	RateLimit float64
+	RateBurst int
 	// Logger receives one line per refused call (and per call at debug
 	// level): operation, status, error type, access key id, request id.
 	// Never a body, token or secret. Default discards.
@@ -37,6 +43,7 @@ type Handler struct {
 	verifier *sigv4.Verifier
 	routes   map[string]*route
 	public   *http.ServeMux // unsigned: health, OAuth2 callback, JWKS
+	limit    *limiter
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -66,7 +73,7 @@ func NewHandler(broker *identity.Broker, keys *KeyStore, opts *Options) (*Handle
 	if opts == nil {
 		opts = &Options{}
 	}
-	h := &Handler{broker: broker, keys: keys, log: opts.Logger, now: opts.Now, routes: map[string]*route{}}
+	h := &Handler{broker: broker, keys: keys, log: opts.Logger, now: opts.Now, routes: map[string]*route{}, limit: newLimiter(opts.RateLimit, opts.RateBurst)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -159,6 +166,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt *route, reqID
 		return fail(&apiError{Status: st, Type: typ, Message: msg})
 	}
 	akid = res.AccessKeyID
+	if !h.limit.allow(akid, h.now()) {
+		return fail(newAPIError(typeThrottling, "Rate exceeded for access key %s", akid))
+	}
 	if rt == nil || r.Method != http.MethodPost {
 		return fail(&apiError{Status: http.StatusNotFound, Type: typeUnknownOperation, Message: "no operation at " + r.Method + " " + r.URL.Path})
 	}

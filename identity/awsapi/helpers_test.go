@@ -117,6 +117,8 @@ type worldOptions struct {
 	// noAudit drops audit events instead of storing them (a benchmark's
 	// what-if: the ceiling without the audit insert).
 	noAudit bool
+	// rateLimit is Options.RateLimit (burst 1).
+	rateLimit float64
 }
 
 func newWorldWith(t testing.TB, opt worldOptions) *world {
@@ -198,7 +200,7 @@ func newWorldWith(t testing.TB, opt worldOptions) *world {
 			t.Fatalf("keys.Create: %v", err)
 		}
 	}
-	h, err := awsapi.NewHandler(w.broker, w.keys, &awsapi.Options{Region: region, Logger: logger.With("component", "awsapi")})
+	h, err := awsapi.NewHandler(w.broker, w.keys, &awsapi.Options{Region: region, Logger: logger.With("component", "awsapi"), RateLimit: opt.rateLimit, RateBurst: 1})
 	if err != nil {
 		t.Fatalf("NewHandler: %v", err)
 	}
