@@ -35,7 +35,7 @@ func openPostgres(ctx context.Context, dsn string) (Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &sqlStore{read: db, write: db, locks: locks, now: time.Now}, nil
+	return &sqlStore{read: db, write: db, locks: locks, now: time.Now, audit: newAuditInserter(false, false)}, nil
 }
 
 // pgMigrationLock serialises migrations across replicas that start together

@@ -45,6 +45,10 @@ func openSQLite(ctx context.Context, rest string) (Store, error) {
 	// the write lock up front, so a read-then-write never fails on upgrade).
 	wq := cloneValues(common)
 	wq.Add("_pragma", "journal_mode(WAL)")
+	// Statement journals (a multi-row INSERT in a transaction keeps one,
+	// to undo just that statement) stay in memory instead of spilling to
+	// a temporary file: the audit batch insert wrote one per commit.
+	wq.Add("_pragma", "temp_store(MEMORY)")
 	wq.Set("_txlock", "immediate")
 	writer, err := sql.Open("sqlite", uri+"?"+wq.Encode())
 	if err != nil {
@@ -80,7 +84,7 @@ func openSQLite(ctx context.Context, rest string) (Store, error) {
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
 	reader.SetConnMaxIdleTime(5 * time.Minute)
-	return &sqlStore{read: reader, write: writer, locks: sqliteLocker{scope: abs}, now: time.Now}, nil
+	return &sqlStore{read: reader, write: writer, locks: sqliteLocker{scope: abs}, now: time.Now, audit: newAuditInserter(true, true)}, nil
 }
 
 // openSQLiteMemory opens a private in-memory database. Every connection to
@@ -103,7 +107,7 @@ func openSQLiteMemory(ctx context.Context) (Store, error) {
 		return nil, err
 	}
 	// Every memory store is a database of its own: a unique lock scope.
-	return &sqlStore{read: db, write: db, locks: sqliteLocker{scope: fmt.Sprintf("memory:%p", db)}, now: time.Now}, nil
+	return &sqlStore{read: db, write: db, locks: sqliteLocker{scope: fmt.Sprintf("memory:%p", db)}, now: time.Now, audit: newAuditInserter(true, true)}, nil
 }
 
 func checkJournalMode(ctx context.Context, db *sql.DB, want string) error {

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func openSQLiteFile(t *testing.T) *sqlStore {
+func openSQLiteFile(t testing.TB) *sqlStore {
 	t.Helper()
 	s, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "onbehalf.db"))
 	if err != nil {

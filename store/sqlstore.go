@@ -21,6 +21,11 @@ type sqlStore struct {
 	locks locker
 	// Now fills times the caller left zero.
 	now func() time.Time
+	// audit holds the audit INSERT statements.
+	audit *auditInserter
+	// stop, if set, ends the store's background work (SQLite's
+	// checkpointer) and waits for it; Close calls it first.
+	stop func() error
 }
 
 var _ Store = (*sqlStore)(nil)
@@ -32,6 +37,10 @@ const updateAttempts = 32
 
 func (s *sqlStore) Close() error {
 	var errs []error
+	if s.stop != nil {
+		errs = append(errs, s.stop())
+	}
+	errs = append(errs, s.audit.close())
 	if s.locks != nil {
 		errs = append(errs, s.locks.close())
 	}
@@ -160,45 +169,35 @@ func (s *sqlStore) AppendAudit(ctx context.Context, ev AuditEvent) (int64, error
 	return id, nil
 }
 
-// auditRowsPerInsert bounds one multi-row INSERT (10 parameters a row).
-const auditRowsPerInsert = 100
-
 func (s *sqlStore) AppendAudits(ctx context.Context, evs []AuditEvent) error {
 	if len(evs) == 0 {
 		return nil
+	}
+	chunks := plan(len(evs))
+	if err := s.audit.ready(ctx, s.write, chunks); err != nil {
+		return fmt.Errorf("store: append audits: %w", err)
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: append audits: %w", err)
 	}
 	defer tx.Rollback()
-	now := s.now()
-	for len(evs) > 0 {
-		chunk := evs[:min(len(evs), auditRowsPerInsert)]
-		evs = evs[len(chunk):]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO audit_events (time, action, workload, user_id, provider, flow, outcome, detail, request_id, session_id) VALUES `)
-		args := make([]any, 0, 10*len(chunk))
-		for i, ev := range chunk {
-			if ev.Time.IsZero() {
-				ev.Time = now
+	now := dbTime(s.now())
+	args := make([]any, 0, auditColumnsPerRow*chunks[0])
+	for _, rows := range chunks {
+		args = args[:0]
+		for _, ev := range evs[:rows] {
+			t := now
+			if !ev.Time.IsZero() {
+				t = dbTime(ev.Time)
 			}
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(")
-			for j := range 10 {
-				if j > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteString("$" + strconv.Itoa(len(args)+j+1))
-			}
-			q.WriteString(")")
-			args = append(args, dbTime(ev.Time), ev.Action, ev.Workload, ev.User, ev.Provider, ev.Flow,
+			args = append(args, t, ev.Action, ev.Workload, ev.User, ev.Provider, ev.Flow,
 				ev.Outcome, ev.Detail, ev.RequestID, ev.SessionID)
 		}
-		// Rows are inserted in VALUES order, so ids follow the batch order.
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		evs = evs[rows:]
+		// Rows are inserted in VALUES order and chunks in batch order, so
+		// ids follow the batch order.
+		if err := s.audit.exec(ctx, tx, rows, args); err != nil {
 			return fmt.Errorf("store: append audits: %w", err)
 		}
 	}
