@@ -338,3 +338,45 @@ func TestDevServesTheChatUIConfiguredForTheEntraEmulator(t *testing.T) {
 		t.Errorf("GET / = %d, CSP %q", page.StatusCode, page.Header.Get("Content-Security-Policy"))
 	}
 }
+
+func TestEndToEndOfflinePlannerDrivesEveryIncidentTool(t *testing.T) {
+	d, logs := startTestDev(t)
+	jane := tokenFor(t, d, "jane.smith@company.com")
+	session := "session-" + strings.Repeat("all", 11)
+	ask := func(prompt string) string {
+		t.Helper()
+		out, errOut, err := run(t, "invoke", "--data-dir", d.Env[envDataDir], "--bearer-token", jane, "--session-id", session, prompt)
+		if err != nil {
+			t.Fatalf("invoke %q: %v\nstderr: %s", prompt, err, errOut)
+		}
+		return out
+	}
+	if out := ask("How many incidents are assigned to me?"); !strings.HasPrefix(out, "5 incidents match") {
+		t.Errorf("count: %s", out)
+	}
+	if out := ask("show me my open P2s"); !slices.Equal(rows(out), []string{
+		"INC0012345|VPN connection dropping|P2|In Progress", "INC0012401|Laptop BSOD after Windows update|P2|In Progress",
+	}) {
+		t.Errorf("my open P2s: %s", out)
+	}
+	ask("Add a comment to INC0012345: tried a new VPN profile")
+	if out := ask("yes"); !strings.Contains(out, "Added a comment to INC0012345.") {
+		t.Errorf("comment: %s", out)
+	}
+	journal := adminList(t, d, "sys_journal_field", "element=comments", "value,sys_created_by")
+	if len(journal) != 1 || journal[0]["value"] != "tried a new VPN profile" || journal[0]["sys_created_by"] != "jane.smith" {
+		t.Errorf("sys_journal_field = %v, want Jane's comment", journal)
+	}
+	ask("Resolve INC0012345 with notes: replaced the VPN profile")
+	if out := ask("yes"); !strings.Contains(out, "Updated INC0012345") || !strings.Contains(out, "Resolved") {
+		t.Errorf("resolve: %s", out)
+	}
+	ask("Open an incident: printer on the 3rd floor is jammed")
+	out := ask("yes")
+	if m := regexp.MustCompile(`Opened (INC\d{7}): printer on the 3rd floor is jammed`).FindStringSubmatch(out); m == nil {
+		t.Errorf("create: %s", out)
+	} else if got := adminList(t, d, "incident", "number="+m[1], "caller_id.user_name,sys_created_by"); len(got) != 1 || got[0]["sys_created_by"] != "jane.smith" {
+		t.Errorf("the new incident %s = %v, want it created by jane.smith", m[1], got)
+	}
+	assertNoSecretsIn(t, logs.String(), d, jane)
+}

@@ -37,6 +37,7 @@ type oneResult struct {
 
 // answer formats the results of the planned tool calls.
 func answer(msgs []model.Message, results []model.Block) string {
+	counting := isCount(strings.ToLower(lastUserText(msgs)))
 	var parts []string
 	for _, r := range results {
 		if r.IsError {
@@ -49,7 +50,17 @@ func answer(msgs []model.Message, results []model.Block) string {
 		}
 		switch toolNameOf(msgs, r.ToolUseID) {
 		case "query_incidents":
-			parts = append(parts, formatQuery(r.Text))
+			if counting {
+				parts = append(parts, formatCount(r.Text))
+			} else {
+				parts = append(parts, formatQuery(r.Text))
+			}
+		case "create_incident":
+			parts = append(parts, formatCreate(r.Text))
+		case "add_comment", "add_work_note":
+			parts = append(parts, formatJournal(r.Text))
+		case "resolve_incident":
+			parts = append(parts, formatUpdate(r.Text))
 		case "get_incident":
 			parts = append(parts, formatOne(r.Text))
 		case "update_incident":
@@ -147,4 +158,58 @@ func confirmationQuestion(raw string) (string, bool) {
 		return "", false
 	}
 	return fmt.Sprintf("I need your confirmation before I change anything in ServiceNow:\n\n    %s\n\nReply \"yes\" to go ahead, or anything else to cancel.", held.Summary), true
+}
+
+// lastUserText is the user's latest typed message.
+func lastUserText(msgs []model.Message) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == model.RoleUser {
+			if t := msgs[i].Text(); t != "" {
+				return t
+			}
+		}
+	}
+	return ""
+}
+
+func formatCount(raw string) string {
+	var res queryResult
+	if err := json.Unmarshal([]byte(raw), &res); err != nil {
+		return "ServiceNow answered in a form I could not read."
+	}
+	n := res.Total
+	if n < len(res.Incidents) {
+		n = len(res.Incidents)
+	}
+	switch n {
+	case 0:
+		return "None: no incidents match, among those you are allowed to see."
+	case 1:
+		return "1 incident matches, among those you are allowed to see: " + res.Incidents[0].Number + "."
+	}
+	return fmt.Sprintf("%d incidents match, among those you are allowed to see.", n)
+}
+
+func formatCreate(raw string) string {
+	var res oneResult
+	if err := json.Unmarshal([]byte(raw), &res); err != nil || res.Incident.Number == "" {
+		return "ServiceNow answered in a form I could not read."
+	}
+	in := res.Incident
+	return fmt.Sprintf("Opened %s: %s (%s, %s).", in.Number, cell(in.ShortDescription), priorityShort(in.Priority), cell(in.State))
+}
+
+func formatJournal(raw string) string {
+	var res struct {
+		Incident incident `json:"incident"`
+		Added    string   `json:"added"`
+	}
+	if err := json.Unmarshal([]byte(raw), &res); err != nil || res.Incident.Number == "" {
+		return "ServiceNow answered in a form I could not read."
+	}
+	what := "a comment"
+	if res.Added == "work_note" {
+		what = "a work note"
+	}
+	return fmt.Sprintf("Added %s to %s.", what, res.Incident.Number)
 }

@@ -25,6 +25,16 @@ func TestPlanMapsPhrasingsToToolCalls(t *testing.T) {
 		{"Set INC0012345 to resolved", []call{{"update_incident", map[string]any{"number": "INC0012345", "state": "Resolved"}}}},
 		{"set INC0012345 to priority 2", []call{{"update_incident", map[string]any{"number": "INC0012345", "priority": 2}}}},
 		{"change INC0012345 to in progress, P3", []call{{"update_incident", map[string]any{"number": "INC0012345", "priority": 3, "state": "In Progress"}}}},
+		{"show me my open P1s", []call{{"query_incidents", map[string]any{"assigned_to_me": true, "active": true, "priority": 1}}}},
+		{"How many network incidents do I have?", []call{{"query_incidents", map[string]any{"assigned_to_me": true, "category": "Network", "limit": 100}}}},
+		{"count my open incidents", []call{{"query_incidents", map[string]any{"assigned_to_me": true, "active": true, "limit": 100}}}},
+		{"list my hardware incidents that are on hold", []call{{"query_incidents", map[string]any{"assigned_to_me": true, "category": "Hardware", "state": "On Hold"}}}},
+		{"Add a comment to INC0012345: waiting for the new laptop", []call{{"add_comment", map[string]any{"number": "INC0012345", "text": "waiting for the new laptop"}}}},
+		{"comment on INC0012345 saying I rebooted it", []call{{"add_comment", map[string]any{"number": "INC0012345", "text": "I rebooted it"}}}},
+		{"add a work note to INC0012401: BIOS updated", []call{{"add_work_note", map[string]any{"number": "INC0012401", "text": "BIOS updated"}}}},
+		{"Resolve INC0012345 with notes: replaced the VPN profile", []call{{"resolve_incident", map[string]any{"number": "INC0012345", "close_code": "Solved (Permanently)", "close_notes": "replaced the VPN profile"}}}},
+		{"resolve INC0012345 remotely with a workaround, notes: split tunnel off", []call{{"resolve_incident", map[string]any{"number": "INC0012345", "close_code": "Solved Remotely (Work Around)", "close_notes": "split tunnel off"}}}},
+		{"Open an incident: printer on the 3rd floor is jammed", []call{{"create_incident", map[string]any{"short_description": "printer on the 3rd floor is jammed"}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.prompt, func(t *testing.T) {
@@ -41,7 +51,7 @@ func TestPlanMapsPhrasingsToToolCalls(t *testing.T) {
 }
 
 func TestPlanAsksInsteadOfGuessing(t *testing.T) {
-	for _, prompt := range []string{"hello", "what's the weather?", "update INC0012345"} {
+	for _, prompt := range []string{"hello", "what's the weather?", "update INC0012345", "add a comment to INC0012345", "resolve INC0012345", "open an incident"} {
 		calls, reply := plan(prompt)
 		if len(calls) != 0 || reply == "" {
 			t.Errorf("plan(%q) = %v, %q; want no calls and a clarifying reply", prompt, calls, reply)
