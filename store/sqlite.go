@@ -49,6 +49,10 @@ func openSQLite(ctx context.Context, rest string) (Store, error) {
 	// to undo just that statement) stay in memory instead of spilling to
 	// a temporary file: the audit batch insert wrote one per commit.
 	wq.Add("_pragma", "temp_store(MEMORY)")
+	// Checkpoints run in the background (checkpoint.go); the writer's own
+	// autocheckpoint is only a safety bound on the WAL.
+	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walSafetyPages))
+	wq.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	wq.Set("_txlock", "immediate")
 	writer, err := sql.Open("sqlite", uri+"?"+wq.Encode())
 	if err != nil {
@@ -84,7 +88,22 @@ func openSQLite(ctx context.Context, rest string) (Store, error) {
 	reader.SetMaxOpenConns(n)
 	reader.SetMaxIdleConns(n)
 	reader.SetConnMaxIdleTime(5 * time.Minute)
-	return &sqlStore{read: reader, write: writer, locks: sqliteLocker{scope: abs}, now: time.Now, audit: newAuditInserter(true, true)}, nil
+
+	// The checkpointer: one connection of its own, so a checkpoint never
+	// holds the writer (PASSIVE takes only the checkpoint lock).
+	cp, err := sql.Open("sqlite", uri+"?"+common.Encode())
+	if err != nil {
+		reader.Close()
+		writer.Close()
+		return nil, fmt.Errorf("store: sqlite %s: %w", abs, err)
+	}
+	cp.SetMaxOpenConns(1)
+	cp.SetMaxIdleConns(1)
+	cp.SetConnMaxLifetime(0)
+	cp.SetConnMaxIdleTime(0)
+	ckpt := startCheckpointer(cp, checkpointInterval)
+	return &sqlStore{read: reader, write: writer, locks: sqliteLocker{scope: abs}, now: time.Now,
+		audit: newAuditInserter(true, true), ckpt: ckpt}, nil
 }
 
 // openSQLiteMemory opens a private in-memory database. Every connection to

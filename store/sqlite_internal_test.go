@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -29,6 +30,9 @@ func TestSQLiteConnectionsUseWALBusyTimeoutAndForeignKeys(t *testing.T) {
 		{"write", "foreign_keys", "1"},
 		{"read", "foreign_keys", "1"},
 		{"write", "synchronous", "1"}, // NORMAL
+		{"write", "temp_store", "2"},  // MEMORY
+		{"write", "wal_autocheckpoint", "16384"},
+		{"write", "journal_size_limit", "67108864"},
 		{"read", "query_only", "1"},
 		{"write", "query_only", "0"},
 	}
@@ -67,5 +71,45 @@ func TestSQLiteStoresCiphertextAsBlobByteForByte(t *testing.T) {
 	}
 	if typ != "blob" || string(raw) != string(want) {
 		t.Errorf("stored as %s %x, want blob %x", typ, raw, want)
+	}
+}
+
+func TestSQLiteCommitsLeaveCheckpointsToTheBackgroundCheckpointer(t *testing.T) {
+	s := openSQLiteFile(t)
+	ctx := context.Background()
+	// Park the background goroutine, so only this test checkpoints.
+	s.ckpt.cancel()
+	s.ckpt.wg.Wait()
+	// 400 commits write well over SQLite's default autocheckpoint of 1000
+	// frames; with the writer's bound raised, none of them checkpoints.
+	for i := range 400 {
+		if err := s.AppendAudits(ctx, []AuditEvent{{Action: "a", Workload: "w", Detail: strconv.Itoa(i)}}); err != nil {
+			t.Fatalf("AppendAudits: %v", err)
+		}
+	}
+	frames, copied, err := s.ckpt.checkpoint(ctx)
+	if err != nil {
+		t.Fatalf("checkpoint: %v", err)
+	}
+	if frames <= 1000 {
+		t.Errorf("WAL holds %d frames after 400 commits, want > 1000 (a commit checkpointed)", frames)
+	}
+	if copied != frames {
+		t.Errorf("PASSIVE checkpoint copied %d of %d frames, want all", copied, frames)
+	}
+	// Fully copied, so the next commit starts the WAL over.
+	if err := s.AppendAudits(ctx, []AuditEvent{{Action: "a", Workload: "w"}}); err != nil {
+		t.Fatalf("AppendAudits: %v", err)
+	}
+	frames, _, err = s.ckpt.checkpoint(ctx)
+	if err != nil {
+		t.Fatalf("checkpoint: %v", err)
+	}
+	if frames > 50 {
+		t.Errorf("WAL holds %d frames after a full checkpoint and one commit, want it restarted (< 50)", frames)
+	}
+	evs, err := s.ListAudit(ctx, AuditFilter{Limit: 1000})
+	if err != nil || len(evs) != 401 {
+		t.Fatalf("ListAudit: %d events, %v; want 401", len(evs), err)
 	}
 }

@@ -23,9 +23,9 @@ type sqlStore struct {
 	now func() time.Time
 	// audit holds the audit INSERT statements.
 	audit *auditInserter
-	// stop, if set, ends the store's background work (SQLite's
-	// checkpointer) and waits for it; Close calls it first.
-	stop func() error
+	// ckpt, on SQLite files, runs WAL checkpoints in the background;
+	// Close stops it first.
+	ckpt *checkpointer
 }
 
 var _ Store = (*sqlStore)(nil)
@@ -37,8 +37,8 @@ const updateAttempts = 32
 
 func (s *sqlStore) Close() error {
 	var errs []error
-	if s.stop != nil {
-		errs = append(errs, s.stop())
+	if s.ckpt != nil {
+		errs = append(errs, s.ckpt.stop())
 	}
 	errs = append(errs, s.audit.close())
 	if s.locks != nil {
