@@ -59,17 +59,19 @@ type FrontDoor struct {
 	Logger             *slog.Logger
 }
 
-// ServeHTTP authenticates /invocations and passes /ping through.
+// ServeHTTP authenticates /invocations, passes /ping through (with no
+// credential of the caller), serves the UI, and answers 404 to anything
+// else: nothing but the container contract reaches the agent.
 func (f *FrontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/ping":
-		f.Agent.ServeHTTP(w, r)
+		f.Agent.ServeHTTP(w, agentRequest(r, r.Context()))
 		return
 	case r.URL.Path != "/invocations" && f.UI != nil:
 		f.UI.ServeHTTP(w, r)
 		return
 	case r.URL.Path != "/invocations":
-		f.Agent.ServeHTTP(w, r)
+		writeError(w, http.StatusNotFound, "ResourceNotFoundException", "no such path")
 		return
 	}
 	requestID := newID("req-")
@@ -105,10 +107,7 @@ func (f *FrontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	trace.Record(ctx, trace.Hop{Hop: trace.HopWorkloadToken, Detail: "workload " + f.WorkloadName, Millis: f.now().Sub(start).Milliseconds()})
 
-	in := r.Clone(ctx)
-	// The agent never receives Token A or the user's cookies.
-	in.Header.Del("Authorization")
-	in.Header.Del("Cookie")
+	in := agentRequest(r, ctx)
 	in.Header.Set(HeaderWorkloadAccessToken, out.WorkloadAccessToken)
 	in.Header.Set(HeaderWorkloadAccessTokenNewer, out.WorkloadAccessToken)
 	in.Header.Set(HeaderSessionID, sessionID)
@@ -119,6 +118,26 @@ func (f *FrontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(HeaderSessionID, sessionID)
 	f.logger().Info("invocation", "request_id", requestID, "session_id", sessionID, "user", userID(claims), "agent", f.AgentName)
 	f.Agent.ServeHTTP(w, in)
+}
+
+// forwardedHeaders are the only caller headers an agent receives; the
+// front door adds the identity headers itself.
+var forwardedHeaders = []string{"Content-Type", "Content-Length", "Accept", "Accept-Language", "User-Agent"}
+
+// agentRequest is r as the agent may see it: an allow-list of the caller's
+// headers, so Token A, cookies, proxy credentials, hop-by-hop directives
+// (a "Connection: WorkloadAccessToken" would make a proxy strip the
+// identity headers) and look-alikes of the identity headers (with "_" for
+// "-") never reach it.
+func agentRequest(r *http.Request, ctx context.Context) *http.Request {
+	in := r.Clone(ctx)
+	in.Header = http.Header{}
+	for _, h := range forwardedHeaders {
+		if v := r.Header.Values(h); len(v) > 0 {
+			in.Header[h] = append([]string(nil), v...)
+		}
+	}
+	return in
 }
 
 func userID(c *authorizer.Claims) string {
@@ -170,8 +189,11 @@ func (f *FrontDoor) session(ctx context.Context, id string, c *authorizer.Claims
 	case errors.Is(err, store.ErrNotFound):
 		err = f.Sessions.CreateSession(ctx, store.Session{ID: id, Issuer: c.Issuer, Subject: c.Subject, Agent: f.AgentName, CreatedAt: now, LastSeenAt: now})
 		if errors.Is(err, store.ErrAlreadyExists) {
-			// Another request created it first: check whose it is.
-			return f.session(ctx, id, c)
+			// Another request created it first: check whose it is (once).
+			if s, err = f.Sessions.GetSession(ctx, id); err != nil {
+				return "", http.StatusInternalServerError, "could not read the session"
+			}
+			return f.checkSession(ctx, id, s, c, now)
 		}
 		if err != nil {
 			return "", http.StatusInternalServerError, "could not store the session"
@@ -180,6 +202,12 @@ func (f *FrontDoor) session(ctx context.Context, id string, c *authorizer.Claims
 	case err != nil:
 		return "", http.StatusInternalServerError, "could not read the session"
 	}
+	return f.checkSession(ctx, id, s, c, now)
+}
+
+// checkSession refuses another user's or an expired session and marks an
+// accepted one as used.
+func (f *FrontDoor) checkSession(ctx context.Context, id string, s store.Session, c *authorizer.Claims, now time.Time) (string, int, string) {
 	if s.Issuer != c.Issuer || s.Subject != c.Subject {
 		return "", http.StatusForbidden, "this session belongs to another user"
 	}
@@ -189,7 +217,7 @@ func (f *FrontDoor) session(ctx context.Context, id string, c *authorizer.Claims
 	if now.Sub(s.LastSeenAt) > f.idle() || now.Sub(s.CreatedAt) > f.maxLifetime() {
 		return "", http.StatusNotFound, "this session has expired; start a new one"
 	}
-	err = f.Sessions.UpdateSession(ctx, id, func(s store.Session) (store.Session, error) {
+	err := f.Sessions.UpdateSession(ctx, id, func(s store.Session) (store.Session, error) {
 		s.LastSeenAt = now
 		return s, nil
 	})

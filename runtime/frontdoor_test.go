@@ -231,3 +231,48 @@ func janeSub(t *testing.T, f *fixture) string {
 	}
 	return c.Sub
 }
+
+func TestFrontDoorForwardsOnlyAllowListedHeaders(t *testing.T) {
+	f := newFixture(t)
+	req := httptest.NewRequest(http.MethodPost, "/invocations", strings.NewReader(`{"prompt":"hi"}`))
+	req.Header.Set("Authorization", "Bearer "+f.tokens["jane.smith@company.com"])
+	req.Header.Set("Content-Type", "application/json")
+	// A proxy would drop every header named in Connection after the front
+	// door set it; look-alikes with underscores fool CGI-style servers.
+	req.Header.Set("Connection", "WorkloadAccessToken, "+HeaderUserID+", "+HeaderSessionID)
+	req.Header.Set("X_Amzn_Bedrock_AgentCore_Runtime_User_Id", "someone-else")
+	req.Header.Set("X-Forwarded-For", "10.0.0.1")
+	req.Header.Set("Proxy-Authorization", "Basic c2VjcmV0")
+	f.door.ServeHTTP(httptest.NewRecorder(), req)
+	if len(f.spy.reqs) != 1 {
+		t.Fatalf("agent saw %d requests", len(f.spy.reqs))
+	}
+	got := f.spy.reqs[0].Header
+	for name := range got {
+		switch name {
+		case "Content-Type", http.CanonicalHeaderKey(HeaderWorkloadAccessToken), http.CanonicalHeaderKey(HeaderWorkloadAccessTokenNewer),
+			http.CanonicalHeaderKey(HeaderSessionID), http.CanonicalHeaderKey(HeaderUserID), http.CanonicalHeaderKey(HeaderRequestID):
+		default:
+			t.Errorf("the agent received header %s: %q", name, got.Values(name))
+		}
+	}
+	if got.Get(HeaderWorkloadAccessToken) == "" || got.Get(HeaderUserID) == "" {
+		t.Error("the identity headers are missing")
+	}
+}
+
+func TestFrontDoorPingCarriesNoCredentialAndOtherPathsAre404(t *testing.T) {
+	f := newFixture(t)
+	ping := httptest.NewRequest(http.MethodGet, "/ping", nil)
+	ping.Header.Set("Authorization", "Bearer "+f.tokens["jane.smith@company.com"])
+	ping.Header.Set("Cookie", "sid=1")
+	f.door.ServeHTTP(httptest.NewRecorder(), ping)
+	if len(f.spy.reqs) != 1 || f.spy.reqs[0].Header.Get("Authorization") != "" || f.spy.reqs[0].Header.Get("Cookie") != "" {
+		t.Fatalf("the agent's /ping received credentials: %v", f.spy.reqs)
+	}
+	rec := httptest.NewRecorder()
+	f.door.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/docs", nil))
+	if rec.Code != http.StatusNotFound || len(f.spy.reqs) != 1 {
+		t.Errorf("GET /docs = %d (agent saw %d requests), want 404 without reaching the agent", rec.Code, len(f.spy.reqs))
+	}
+}

@@ -29,9 +29,14 @@ func (s *Stack) agent(ctx context.Context, a config.Agent, opts Options) (http.H
 		if err != nil {
 			return nil, fmt.Errorf("endpoint: %w", err)
 		}
-		proxy := httputil.NewSingleHostReverseProxy(u)
-		proxy.FlushInterval = -1 // stream the SSE answer as it comes
-		proxy.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+		// Rewrite (not Director): it runs after hop-by-hop headers are
+		// removed, adds no X-Forwarded-* of the caller's, and the front
+		// door has already reduced the headers to an allow-list.
+		proxy := &httputil.ReverseProxy{
+			Rewrite:       func(pr *httputil.ProxyRequest) { pr.SetURL(u); pr.Out.Host = u.Host },
+			FlushInterval: -1, // stream the SSE answer as it comes
+			ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
 		log.Info("agent runs in its own container", "endpoint", u.Redacted())
 		return proxy, nil
 	}

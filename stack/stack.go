@@ -90,8 +90,9 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err
 			AllowedAudiences: j.AllowedAudience,
 			AllowedClients:   j.AllowedClients,
 			AllowedScopes:    j.AllowedScopes,
-			HTTPClient:       opts.HTTPClient,
-			Logger:           opts.Logger.With("component", "authorizer", "agent", a.Name),
+			// No HTTPClient: the authorizer's own refuses redirects that
+			// downgrade to http, so nobody on a plain hop can swap keys.
+			Logger: opts.Logger.With("component", "authorizer", "agent", a.Name),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("runtime.agents %s: %w", a.Name, err)
@@ -187,7 +188,9 @@ func (s *Stack) serve(ln net.Listener, addr string, h http.Handler) (string, err
 			return "", err
 		}
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
+	// ReadTimeout bounds reading a request (answers may stream for longer);
+	// IdleTimeout closes idle keep-alive connections.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
 	s.servers = append(s.servers, srv)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
