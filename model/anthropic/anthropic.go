@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
 
 	"github.com/onbehalf/onbehalf/model"
+	"github.com/onbehalf/onbehalf/model/internal/provider"
 )
 
 // Defaults.
@@ -68,21 +68,17 @@ func New(opts Options) (*Provider, error) {
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("anthropic: the base URL must be an http(s) URL")
+	u, err := provider.BaseURL("anthropic", base)
+	if err != nil {
+		return nil, err
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
 	name := "anthropic:" + opts.Model
 	if strings.TrimRight(base, "/") != DefaultBaseURL {
-		name += "@" + shownURL(u)
+		name += "@" + provider.ShownURL(u)
 	}
 	reqOpts := []option.RequestOption{
 		option.WithoutEnvironmentDefaults(),
@@ -99,16 +95,9 @@ func New(opts Options) (*Provider, error) {
 		model:    opts.Model,
 		apiKey:   opts.APIKey,
 		messages: sdk.NewMessageService(reqOpts...),
-		retry:    model.Retry{MaxRetries: opts.MaxRetries, Sleep: opts.Sleep, MaxWait: opts.MaxRetryWait},
-		now:      now,
+		retry:    provider.Retry(opts.MaxRetries, opts.Sleep, opts.MaxRetryWait),
+		now:      provider.Clock(opts.Now),
 	}, nil
-}
-
-// shownURL is u without user info, query or fragment, for display.
-func shownURL(u *url.URL) string {
-	c := *u
-	c.User, c.RawQuery, c.Fragment = nil, "", ""
-	return strings.TrimRight(c.String(), "/")
 }
 
 // Name implements model.Provider: "anthropic:<model>", plus "@<base URL>"
@@ -122,33 +111,15 @@ func (p *Provider) Converse(ctx context.Context, req model.Request, onText func(
 	if err != nil {
 		return nil, err
 	}
-	var resp *model.Response
-	err = p.retry.Do(ctx, func(int) error {
-		var err error
-		resp, err = p.stream(ctx, params, onText)
-		return err
+	return provider.Converse(ctx, p.retry, func() (*model.Response, error) {
+		return p.stream(ctx, params, onText)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
 }
 
 // stream makes one streaming call and gathers the answer.
 func (p *Provider) stream(ctx context.Context, params sdk.MessageNewParams, onText func(string)) (*model.Response, error) {
-	s := p.messages.NewStreaming(ctx, params)
-	defer s.Close()
 	acc := newAccumulator(onText)
-	for s.Next() {
-		if err := acc.add(s.Current()); err != nil {
-			return nil, p.broken(acc, nil)
-		}
-	}
-	if err := s.Err(); err != nil {
-		return nil, p.mapError(ctx, err, acc)
-	}
-	if !acc.stopped {
-		return nil, p.broken(acc, nil)
-	}
-	return acc.response()
+	return provider.Drain("anthropic", p.messages.NewStreaming(ctx, params), acc, func(err error) error {
+		return p.mapError(ctx, err, acc)
+	})
 }

@@ -2,7 +2,8 @@ package anthropic
 
 import (
 	"context"
-	"os"
+
+	"github.com/onbehalf/onbehalf/model/internal/provider"
 )
 
 // Environment variables FromEnv reads.
@@ -19,10 +20,7 @@ const (
 // variable (os.LookupEnv when nil). An error means the variables are set
 // but unusable. ctx is unused; it keeps FromEnv alike across providers.
 func FromEnv(_ context.Context, lookup func(string) (string, bool), base Options) (*Provider, bool, error) {
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	get := func(k string) string { v, _ := lookup(k); return v }
+	get := provider.Getenv(lookup)
 	key := get(EnvAPIKey)
 	if key == "" {
 		return nil, false, nil

@@ -3,33 +3,29 @@ package anthropic
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"strings"
 
 	sdk "github.com/anthropics/anthropic-sdk-go/v2"
 
 	"github.com/onbehalf/onbehalf/model"
+	"github.com/onbehalf/onbehalf/model/internal/provider"
 )
 
 // mapError turns what the SDK returned into a *model.Error (or the
 // context's error when the caller gave up). The SDK error itself is not
 // kept: its text holds the raw response body.
 func (p *Provider) mapError(ctx context.Context, err error, acc *accumulator) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("anthropic: %w", ctxErr)
+	if err := provider.Canceled(ctx, "anthropic"); err != nil {
+		return err
 	}
 	var apiErr *sdk.Error
 	if !errors.As(err, &apiErr) {
 		// A transport failure: before any event the service could not be
 		// reached; after one, the stream broke.
 		if acc.started {
-			return p.broken(acc, transportCause(err))
+			return provider.Broken("anthropic", acc.textSent, provider.TransportCause(err))
 		}
-		return &model.Error{Provider: "anthropic", Kind: model.ErrUnavailable, Cause: transportCause(err)}
+		return &model.Error{Provider: "anthropic", Kind: model.ErrUnavailable, Cause: provider.TransportCause(err)}
 	}
 	kind := kindOf(string(apiErr.Type()), apiErr.StatusCode)
 	e := &model.Error{
@@ -45,19 +41,14 @@ func (p *Provider) mapError(ctx context.Context, err error, acc *accumulator) er
 		}
 	}
 	if kind == model.ErrBadRequest {
-		e.Message = p.safeMessage(apiErr.Message)
+		e.Message = provider.SafeMessage(apiErr.Message, p.apiKey)
 	}
 	if acc.started && acc.textSent {
 		// An error event after text reached the user: the answer is
 		// broken and must not be retried.
-		e.Kind, e.Cause, e.TextSent = model.ErrStreamBroken, kind, true
+		provider.BrokeAfterText(e)
 	}
 	return e
-}
-
-// broken is the error for a stream that ended before message_stop.
-func (p *Provider) broken(acc *accumulator, cause error) error {
-	return &model.Error{Provider: "anthropic", Kind: model.ErrStreamBroken, Cause: cause, TextSent: acc.textSent}
 }
 
 // kindOf classifies an API error by its type, else by its HTTP status.
@@ -74,47 +65,11 @@ func kindOf(typ string, status int) error {
 	case "invalid_request_error", "not_found_error", "request_too_large":
 		return model.ErrBadRequest
 	}
-	switch {
-	case status == http.StatusTooManyRequests:
-		return model.ErrRateLimited
-	case status == 529 || status == http.StatusServiceUnavailable:
-		return model.ErrOverloaded
-	case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusPaymentRequired:
+	if status == http.StatusPaymentRequired {
 		return model.ErrAuth
-	case status == http.StatusRequestTimeout || status >= 500:
-		return model.ErrUnavailable
-	case status >= 400:
-		return model.ErrBadRequest
+	}
+	if kind, ok := provider.KindOfStatus(status); ok {
+		return kind
 	}
 	return model.ErrUnavailable // an error event of a type this code does not know
-}
-
-// transportCause keeps the standard-library part of a transport error
-// (never the SDK's wrapper, whose text may quote a body).
-func transportCause(err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return io.ErrUnexpectedEOF
-	}
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		err = urlErr.Err // the URL itself is left out
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) {
-		return netErr
-	}
-	return nil
-}
-
-// safeMessage is the API's explanation of a rejected request, cut short
-// and without the API key, should the API ever quote it.
-func (p *Provider) safeMessage(msg string) string {
-	if p.apiKey != "" {
-		msg = strings.ReplaceAll(msg, p.apiKey, "[redacted]")
-	}
-	const max = 300
-	if len(msg) > max {
-		msg = strings.ToValidUTF8(msg[:max], "") + "…"
-	}
-	return msg
 }

@@ -7,6 +7,7 @@ import (
 	sdk "github.com/anthropics/anthropic-sdk-go/v2"
 
 	"github.com/onbehalf/onbehalf/model"
+	"github.com/onbehalf/onbehalf/model/internal/provider"
 )
 
 // defaultMaxTokens is sent when the request sets none: the API requires one.
@@ -50,9 +51,7 @@ func (p *Provider) params(req model.Request) (sdk.MessageNewParams, error) {
 	return params, nil
 }
 
-func (p *Provider) badInput(msg string) error {
-	return &model.Error{Provider: "anthropic", Kind: model.ErrBadRequest, Message: msg}
-}
+func (p *Provider) badInput(msg string) error { return provider.BadRequest("anthropic", msg) }
 
 // inputSchema splits a JSON Schema object into the SDK's fields; keywords
 // other than type, properties and required travel as extra fields.

@@ -1,13 +1,13 @@
 package anthropic
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	sdk "github.com/anthropics/anthropic-sdk-go/v2"
 
 	"github.com/onbehalf/onbehalf/model"
+	"github.com/onbehalf/onbehalf/model/internal/provider"
 )
 
 // accumulator builds one answer from its stream events.
@@ -35,9 +35,9 @@ func newAccumulator(onText func(string)) *accumulator {
 	return &accumulator{onText: onText}
 }
 
-// add folds one event in. An event that does not fit (a delta for a block
+// Add folds one event in. An event that does not fit (a delta for a block
 // that never started) means the stream is corrupt.
-func (a *accumulator) add(ev sdk.MessageStreamEventUnion) error {
+func (a *accumulator) Add(ev sdk.MessageStreamEventUnion) error {
 	switch ev.Type {
 	case "message_start":
 		a.started = true
@@ -83,6 +83,12 @@ func (a *accumulator) add(ev sdk.MessageStreamEventUnion) error {
 	return nil
 }
 
+// Complete says message_stop arrived.
+func (a *accumulator) Complete() bool { return a.stopped }
+
+// TextSent says text reached onText.
+func (a *accumulator) TextSent() bool { return a.textSent }
+
 func (a *accumulator) text(b *block, s string) {
 	if s == "" {
 		return
@@ -94,9 +100,9 @@ func (a *accumulator) text(b *block, s string) {
 	a.textSent = true
 }
 
-// response is the finished answer, or an ErrBadToolInput error when a
+// Response is the finished answer, or an ErrBadToolInput error when a
 // tool_use carries arguments that are not valid JSON.
-func (a *accumulator) response() (*model.Response, error) {
+func (a *accumulator) Response() (*model.Response, error) {
 	msg := model.Message{Role: model.RoleAssistant}
 	for _, b := range a.blocks {
 		switch b.kind {
@@ -105,18 +111,12 @@ func (a *accumulator) response() (*model.Response, error) {
 				msg.Content = append(msg.Content, model.Block{Type: model.BlockText, Text: b.text.String()})
 			}
 		case model.BlockToolUse:
-			in := b.input.String()
-			if strings.TrimSpace(in) == "" {
-				in = "{}"
-			}
-			if !json.Valid([]byte(in)) {
-				return nil, &model.Error{
-					Provider: "anthropic", Kind: model.ErrBadToolInput, TextSent: a.textSent,
-					Message: fmt.Sprintf("the arguments for tool %q are not valid JSON (stop reason %s)", b.name, a.stop),
-				}
+			in, ok := provider.ToolInput(b.input.String())
+			if !ok {
+				return nil, provider.BadToolInput("anthropic", b.name, "stop reason "+string(a.stop), a.textSent)
 			}
 			msg.Content = append(msg.Content, model.Block{
-				Type: model.BlockToolUse, ToolUseID: b.id, ToolName: b.name, Input: json.RawMessage(in),
+				Type: model.BlockToolUse, ToolUseID: b.id, ToolName: b.name, Input: in,
 			})
 		}
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 
 	"github.com/onbehalf/onbehalf/model"
+	"github.com/onbehalf/onbehalf/model/internal/provider"
 )
 
 // DefaultModelID is Claude Sonnet 4 through the US cross-region inference
@@ -93,11 +92,11 @@ func New(opts Options) (*Provider, error) {
 	}
 	var shown string
 	if opts.BaseURL != "" {
-		u, err := url.Parse(opts.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, errors.New("bedrock: the base URL must be an http(s) URL")
+		u, err := provider.BaseURL("bedrock", opts.BaseURL)
+		if err != nil {
+			return nil, err
 		}
-		shown = shownURL(u)
+		shown = provider.ShownURL(u)
 	}
 	cfg, secrets, err := awsConfig(opts)
 	if err != nil {
@@ -112,10 +111,6 @@ func New(opts Options) (*Provider, error) {
 			o.HTTPClient = opts.HTTPClient
 		}
 	})
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
 	name := "bedrock:" + opts.ModelID
 	if shown != "" {
 		name += "@" + shown
@@ -125,8 +120,8 @@ func New(opts Options) (*Provider, error) {
 		modelID: opts.ModelID,
 		client:  client,
 		secrets: secrets,
-		retry:   model.Retry{MaxRetries: opts.MaxRetries, Sleep: opts.Sleep, MaxWait: opts.MaxRetryWait},
-		now:     now,
+		retry:   provider.Retry(opts.MaxRetries, opts.Sleep, opts.MaxRetryWait),
+		now:     provider.Clock(opts.Now),
 	}, nil
 }
 
@@ -164,13 +159,6 @@ func nonEmpty(s ...string) []string {
 	return out
 }
 
-// shownURL is u without user info, query or fragment, for display.
-func shownURL(u *url.URL) string {
-	c := *u
-	c.User, c.RawQuery, c.Fragment = nil, "", ""
-	return strings.TrimRight(c.String(), "/")
-}
-
 // Name implements model.Provider: "bedrock:<model id>", plus "@<endpoint>"
 // when BaseURL is set.
 func (p *Provider) Name() string { return p.name }
@@ -182,18 +170,10 @@ func (p *Provider) Converse(ctx context.Context, req model.Request, onText func(
 	if err != nil {
 		return nil, err
 	}
-	var resp *model.Response
-	err = p.retry.Do(ctx, func(int) error {
-		var err error
+	return provider.Converse(ctx, p.retry, func() (*model.Response, error) {
 		if onText != nil {
-			resp, err = p.converseStream(ctx, in, onText)
-		} else {
-			resp, err = p.converse(ctx, in)
+			return p.converseStream(ctx, in, onText)
 		}
-		return err
+		return p.converse(ctx, in)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
 }

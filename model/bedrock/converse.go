@@ -2,8 +2,6 @@ package bedrock
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"sort"
 	"strings"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 
 	"github.com/onbehalf/onbehalf/model"
+	"github.com/onbehalf/onbehalf/model/internal/provider"
 )
 
 // converse makes one Converse call.
@@ -71,14 +70,14 @@ loop:
 			}
 			acc.add(ev)
 		case <-ctx.Done():
-			return nil, fmt.Errorf("bedrock: %w", ctx.Err())
+			return nil, provider.Canceled(ctx, "bedrock")
 		}
 	}
 	if err := stream.Err(); err != nil {
 		return nil, p.mapError(ctx, err, true, acc.textSent)
 	}
 	if !acc.stopped {
-		return nil, p.broken(acc.textSent, nil)
+		return nil, provider.Broken("bedrock", acc.textSent, nil)
 	}
 	return acc.response(p)
 }
@@ -159,15 +158,12 @@ func (a *accumulator) response(p *Provider) (*model.Response, error) {
 				msg.Content = append(msg.Content, model.Block{Type: model.BlockText, Text: b.text.String()})
 			}
 		case model.BlockToolUse:
-			in := b.input.String()
-			if strings.TrimSpace(in) == "" {
-				in = "{}"
-			}
-			if !json.Valid([]byte(in)) {
+			in, ok := provider.ToolInput(b.input.String())
+			if !ok {
 				return nil, p.badToolInput(b.name, a.stop, a.textSent)
 			}
 			msg.Content = append(msg.Content, model.Block{
-				Type: model.BlockToolUse, ToolUseID: b.id, ToolName: b.name, Input: json.RawMessage(in),
+				Type: model.BlockToolUse, ToolUseID: b.id, ToolName: b.name, Input: in,
 			})
 		}
 	}
@@ -175,14 +171,7 @@ func (a *accumulator) response(p *Provider) (*model.Response, error) {
 }
 
 func (p *Provider) badToolInput(tool string, stop types.StopReason, textSent bool) error {
-	msg := "the model sent tool arguments that are not valid JSON"
-	if tool != "" {
-		msg = fmt.Sprintf("the arguments for tool %q are not valid JSON", tool)
-	}
-	return &model.Error{
-		Provider: "bedrock", Kind: model.ErrBadToolInput, TextSent: textSent,
-		Message: fmt.Sprintf("%s (stop reason %s)", msg, stop),
-	}
+	return provider.BadToolInput("bedrock", tool, "stop reason "+string(stop), textSent)
 }
 
 func stopReason(r types.StopReason) model.StopReason {

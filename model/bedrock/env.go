@@ -3,10 +3,10 @@ package bedrock
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/onbehalf/onbehalf/model"
+	"github.com/onbehalf/onbehalf/model/internal/provider"
 )
 
 // Environment variables FromEnv reads.
@@ -38,10 +38,7 @@ const credentialCheckTimeout = 10 * time.Second
 // reads the variables above (os.LookupEnv when nil); the chain itself
 // reads the process environment and files.
 func FromEnv(ctx context.Context, lookup func(string) (string, bool), base Options) (*Provider, bool, error) {
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	get := func(k string) string { v, _ := lookup(k); return v }
+	get := provider.Getenv(lookup)
 	region := get(EnvRegion)
 	if region == "" {
 		region = get(EnvDefaultRegion)

@@ -12,6 +12,7 @@ import (
 	smithydocument "github.com/aws/smithy-go/document"
 
 	"github.com/onbehalf/onbehalf/model"
+	"github.com/onbehalf/onbehalf/model/internal/provider"
 )
 
 // input is the part of a Converse and a ConverseStream request that comes
@@ -67,9 +68,7 @@ func (p *Provider) input(req model.Request) (input, error) {
 	return in, nil
 }
 
-func (p *Provider) badInput(msg string) error {
-	return &model.Error{Provider: "bedrock", Kind: model.ErrBadRequest, Message: msg}
-}
+func (p *Provider) badInput(msg string) error { return provider.BadRequest("bedrock", msg) }
 
 // contentBlocks converts m's blocks; empty text blocks are left out (the
 // API rejects them).

@@ -2,7 +2,8 @@ package openai
 
 import (
 	"context"
-	"os"
+
+	"github.com/onbehalf/onbehalf/model/internal/provider"
 )
 
 // Environment variables FromEnv reads.
@@ -21,10 +22,7 @@ const (
 // the variables are set but unusable. ctx is unused; it keeps FromEnv
 // alike across providers.
 func FromEnv(_ context.Context, lookup func(string) (string, bool), base Options) (*Provider, bool, error) {
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	get := func(k string) string { v, _ := lookup(k); return v }
+	get := provider.Getenv(lookup)
 	baseURL, key := get(EnvBaseURL), get(EnvAPIKey)
 	if baseURL == "" && key == "" {
 		return nil, false, nil

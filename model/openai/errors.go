@@ -4,24 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"strings"
 
 	sdk "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/packages/ssestream"
 
 	"github.com/onbehalf/onbehalf/model"
+	"github.com/onbehalf/onbehalf/model/internal/provider"
 )
 
 // mapError turns what the SDK returned into a *model.Error (or the
 // context's error when the caller gave up). SDK errors are not kept.
 func (p *Provider) mapError(ctx context.Context, err error, acc *accumulator) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("openai: %w", ctxErr)
+	if err := provider.Canceled(ctx, "openai"); err != nil {
+		return err
 	}
 	var apiErr *sdk.Error
 	var streamErr *ssestream.StreamError
@@ -48,13 +45,13 @@ func (p *Provider) mapError(ctx context.Context, err error, acc *accumulator) er
 			e.Message = p.safeMessage(ev.Error.Message)
 		}
 		if acc.textSent {
-			e.Kind, e.Cause, e.TextSent = model.ErrStreamBroken, kind, true
+			provider.BrokeAfterText(e)
 		}
 		return e
 	case acc.started:
-		return p.broken(acc, transportCause(err))
+		return provider.Broken("openai", acc.textSent, provider.TransportCause(err))
 	default:
-		return &model.Error{Provider: "openai", Kind: model.ErrUnavailable, Cause: transportCause(err)}
+		return &model.Error{Provider: "openai", Kind: model.ErrUnavailable, Cause: provider.TransportCause(err)}
 	}
 }
 
@@ -74,11 +71,6 @@ func (e streamErrorEvent) code() string {
 		return s
 	}
 	return ""
-}
-
-// broken is the error for a stream that ended before a finish_reason.
-func (p *Provider) broken(acc *accumulator, cause error) error {
-	return &model.Error{Provider: "openai", Kind: model.ErrStreamBroken, Cause: cause, TextSent: acc.textSent}
 }
 
 // errorMessage is the server's explanation: error.message, or the
@@ -115,17 +107,11 @@ func kindOf(typ, code string, status int) error {
 	case code == "invalid_api_key" || typ == "authentication_error" || typ == "permission_error":
 		return model.ErrAuth
 	}
-	switch {
-	case status == http.StatusTooManyRequests:
-		return model.ErrRateLimited
-	case status == 529 || status == http.StatusServiceUnavailable:
-		return model.ErrOverloaded
-	case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusPaymentRequired:
+	if status == http.StatusPaymentRequired {
 		return model.ErrAuth
-	case status == http.StatusRequestTimeout || status >= 500:
-		return model.ErrUnavailable
-	case status >= 400:
-		return model.ErrBadRequest
+	}
+	if kind, ok := provider.KindOfStatus(status); ok {
+		return kind
 	}
 	if typ == "invalid_request_error" {
 		return model.ErrBadRequest
@@ -133,31 +119,6 @@ func kindOf(typ, code string, status int) error {
 	return model.ErrUnavailable // server_error and anything unknown in a stream
 }
 
-// transportCause keeps the standard-library part of a transport error.
-func transportCause(err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return io.ErrUnexpectedEOF
-	}
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		err = urlErr.Err // the URL itself is left out
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) {
-		return netErr
-	}
-	return nil
-}
-
 // safeMessage is the server's explanation of a rejected request, cut short
 // and without the API key, should the server quote it.
-func (p *Provider) safeMessage(msg string) string {
-	if p.apiKey != "" {
-		msg = strings.ReplaceAll(msg, p.apiKey, "[redacted]")
-	}
-	const max = 300
-	if len(msg) > max {
-		msg = strings.ToValidUTF8(msg[:max], "") + "…"
-	}
-	return msg
-}
+func (p *Provider) safeMessage(msg string) string { return provider.SafeMessage(msg, p.apiKey) }

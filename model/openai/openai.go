@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 
 	"github.com/onbehalf/onbehalf/model"
+	"github.com/onbehalf/onbehalf/model/internal/provider"
 )
 
 // Defaults.
@@ -78,9 +78,9 @@ func New(opts Options) (*Provider, error) {
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("openai: the base URL must be an http(s) URL")
+	u, err := provider.BaseURL("openai", base)
+	if err != nil {
+		return nil, err
 	}
 	lengthField := opts.LengthField
 	switch {
@@ -95,13 +95,9 @@ func New(opts Options) (*Provider, error) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
 	name := "openai:" + opts.Model
 	if base != DefaultBaseURL {
-		name += "@" + shownURL(u)
+		name += "@" + provider.ShownURL(u)
 	}
 	// The service alone, not sdk.NewClient: the client would read
 	// OPENAI_API_KEY, OPENAI_ORG_ID… from the environment and could send
@@ -118,16 +114,9 @@ func New(opts Options) (*Provider, error) {
 		apiKey:      opts.APIKey,
 		lengthField: lengthField,
 		chat:        chat,
-		retry:       model.Retry{MaxRetries: opts.MaxRetries, Sleep: opts.Sleep, MaxWait: opts.MaxRetryWait},
-		now:         now,
+		retry:       provider.Retry(opts.MaxRetries, opts.Sleep, opts.MaxRetryWait),
+		now:         provider.Clock(opts.Now),
 	}, nil
-}
-
-// shownURL is u without user info, query or fragment, for display.
-func shownURL(u *url.URL) string {
-	c := *u
-	c.User, c.RawQuery, c.Fragment = nil, "", ""
-	return strings.TrimRight(c.String(), "/")
 }
 
 // Name implements model.Provider: "openai:<model>", plus "@<base URL>"
@@ -142,31 +131,15 @@ func (p *Provider) Converse(ctx context.Context, req model.Request, onText func(
 	if err != nil {
 		return nil, err
 	}
-	var resp *model.Response
-	err = p.retry.Do(ctx, func(int) error {
-		var err error
-		resp, err = p.stream(ctx, params, onText)
-		return err
+	return provider.Converse(ctx, p.retry, func() (*model.Response, error) {
+		return p.stream(ctx, params, onText)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
 }
 
 // stream makes one streaming call and gathers the answer.
 func (p *Provider) stream(ctx context.Context, params sdk.ChatCompletionNewParams, onText func(string)) (*model.Response, error) {
-	s := p.chat.NewStreaming(ctx, params)
-	defer s.Close()
 	acc := newAccumulator(onText)
-	for s.Next() {
-		acc.add(s.Current())
-	}
-	if err := s.Err(); err != nil {
-		return nil, p.mapError(ctx, err, acc)
-	}
-	if acc.finish == "" {
-		return nil, p.broken(acc, nil)
-	}
-	return acc.response()
+	return provider.Drain("openai", p.chat.NewStreaming(ctx, params), acc, func(err error) error {
+		return p.mapError(ctx, err, acc)
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/onbehalf/onbehalf/model"
+	"github.com/onbehalf/onbehalf/model/internal/provider"
 )
 
 // errorPrefix marks a failed tool result: chat completions have no
@@ -57,9 +58,7 @@ func (p *Provider) params(req model.Request) (sdk.ChatCompletionNewParams, error
 	return params, nil
 }
 
-func (p *Provider) badInput(msg string) error {
-	return &model.Error{Provider: "openai", Kind: model.ErrBadRequest, Message: msg}
-}
+func (p *Provider) badInput(msg string) error { return provider.BadRequest("openai", msg) }
 
 // parameters is a tool's JSON Schema; an empty one becomes an object
 // schema without properties, which every server accepts.

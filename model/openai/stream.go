@@ -1,13 +1,13 @@
 package openai
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	sdk "github.com/openai/openai-go/v3"
 
 	"github.com/onbehalf/onbehalf/model"
+	"github.com/onbehalf/onbehalf/model/internal/provider"
 )
 
 // accumulator builds one answer from its stream chunks.
@@ -33,8 +33,9 @@ func newAccumulator(onText func(string)) *accumulator {
 	return &accumulator{onText: onText}
 }
 
-// add folds one chunk in. Only choice 0 is read (n is never set).
-func (a *accumulator) add(c sdk.ChatCompletionChunk) {
+// Add folds one chunk in. Only choice 0 is read (n is never set). Chunks
+// are never corrupt: whatever does not fit is ignored.
+func (a *accumulator) Add(c sdk.ChatCompletionChunk) error {
 	a.started = true
 	if c.JSON.Usage.Valid() && (c.Usage.PromptTokens > 0 || c.Usage.CompletionTokens > 0) {
 		a.usage = model.Usage{InputTokens: int(c.Usage.PromptTokens), OutputTokens: int(c.Usage.CompletionTokens)}
@@ -59,7 +60,14 @@ func (a *accumulator) add(c sdk.ChatCompletionChunk) {
 			a.finish = ch.FinishReason
 		}
 	}
+	return nil
 }
+
+// Complete says a finish_reason arrived.
+func (a *accumulator) Complete() bool { return a.finish != "" }
+
+// TextSent says text reached onText.
+func (a *accumulator) TextSent() bool { return a.textSent }
 
 func (a *accumulator) emit(s string) {
 	if s == "" {
@@ -91,30 +99,24 @@ func (a *accumulator) call(index int64, id string) *call {
 	return c
 }
 
-// response is the finished answer, or an ErrBadToolInput error when a
+// Response is the finished answer, or an ErrBadToolInput error when a
 // call's arguments are not valid JSON.
-func (a *accumulator) response() (*model.Response, error) {
+func (a *accumulator) Response() (*model.Response, error) {
 	msg := model.Message{Role: model.RoleAssistant}
 	if a.text.Len() > 0 {
 		msg.Content = append(msg.Content, model.Block{Type: model.BlockText, Text: a.text.String()})
 	}
 	for i, c := range a.calls {
-		args := c.args.String()
-		if strings.TrimSpace(args) == "" {
-			args = "{}"
-		}
-		if !json.Valid([]byte(args)) {
-			return nil, &model.Error{
-				Provider: "openai", Kind: model.ErrBadToolInput, TextSent: a.textSent,
-				Message: fmt.Sprintf("the arguments for tool %q are not valid JSON (finish reason %s)", c.name, a.finish),
-			}
+		args, ok := provider.ToolInput(c.args.String())
+		if !ok {
+			return nil, provider.BadToolInput("openai", c.name, "finish reason "+a.finish, a.textSent)
 		}
 		id := c.id
 		if id == "" {
 			id = fmt.Sprintf("call_%d", i) // some servers send no id
 		}
 		msg.Content = append(msg.Content, model.Block{
-			Type: model.BlockToolUse, ToolUseID: id, ToolName: c.name, Input: json.RawMessage(args),
+			Type: model.BlockToolUse, ToolUseID: id, ToolName: c.name, Input: args,
 		})
 	}
 	return &model.Response{Message: msg, StopReason: stopReason(a.finish, len(a.calls) > 0), Usage: a.usage}, nil
