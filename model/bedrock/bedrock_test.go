@@ -9,21 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onbehalf/onbehalf/agent"
 	"github.com/onbehalf/onbehalf/model"
-	"github.com/onbehalf/onbehalf/tool"
+	"github.com/onbehalf/onbehalf/model/internal/providertest"
 )
-
-var listSchema = json.RawMessage(`{"type":"object","properties":{"assigned_to_me":{"type":"boolean"},"limit":{"type":"integer","maximum":100}},"required":["limit"]}`)
-
-func userRequest(text string) model.Request {
-	return model.Request{
-		System:    "You help with ServiceNow incidents.",
-		MaxTokens: 1024,
-		Tools:     []model.ToolSpec{{Name: "list_incidents", Description: "List incidents.", InputSchema: listSchema}},
-		Messages:  []model.Message{{Role: model.RoleUser, Content: []model.Block{{Type: model.BlockText, Text: text}}}},
-	}
-}
 
 // jsonEqual compares two JSON texts by value.
 func jsonEqual(t *testing.T, got, want json.RawMessage) bool {
@@ -52,15 +40,15 @@ func TestConverseStreamStreamsTextAndEndsTurn(t *testing.T) {
 	if resp.Usage != (model.Usage{InputTokens: 472, OutputTokens: 12}) {
 		t.Errorf("usage = %+v", resp.Usage)
 	}
-	r := f.requests()[0]
-	if r.path != "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream" {
-		t.Errorf("path = %q, want the ConverseStream path of the default model", r.path)
+	r := f.Requests()[0]
+	if r.Path != "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream" {
+		t.Errorf("path = %q, want the ConverseStream path of the default model", r.Path)
 	}
-	auth := r.header.Get("Authorization")
+	auth := r.Header.Get("Authorization")
 	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=AKIDONBEHALFTEST/") || !strings.Contains(auth, "/us-east-1/bedrock/aws4_request") {
 		t.Errorf("Authorization = %q, want SigV4 for bedrock in us-east-1", auth)
 	}
-	if r.header.Get("X-Amz-Security-Token") != testCreds.SessionToken {
+	if r.Header.Get("X-Amz-Security-Token") != testCreds.SessionToken {
 		t.Errorf("the session token was not sent")
 	}
 }
@@ -75,7 +63,7 @@ func TestConverseWithoutOnTextUsesConverse(t *testing.T) {
 	if resp.Message.Text() != "You have 5 open incidents." || resp.StopReason != model.StopEndTurn || resp.Usage != (model.Usage{InputTokens: 472, OutputTokens: 12}) {
 		t.Errorf("response = %+v", resp)
 	}
-	if path := f.requests()[0].path; path != "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse" {
+	if path := f.Requests()[0].Path; path != "/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse" {
 		t.Errorf("path = %q, want the Converse path", path)
 	}
 }
@@ -98,7 +86,7 @@ func TestConverseSendsSystemToolConfigAndToolResults(t *testing.T) {
 	if _, err := p.Converse(context.Background(), req, nil); err != nil {
 		t.Fatalf("Converse: %v", err)
 	}
-	body := f.requests()[0].body
+	body := f.Requests()[0].Body
 	checks := map[string][2]any{
 		"system":         {get(body, "system", 0, "text"), "You help with ServiceNow incidents."},
 		"max tokens":     {get(body, "inferenceConfig", "maxTokens"), 1024.0},
@@ -126,7 +114,7 @@ func TestConverseSendsSystemToolConfigAndToolResults(t *testing.T) {
 		}
 	}
 	// A large integer in a replayed input survives exactly.
-	if !strings.Contains(string(f.requests()[0].raw), "12345678901234567") {
+	if !strings.Contains(string(f.Requests()[0].Raw), "12345678901234567") {
 		t.Errorf("a large integer in a tool input was not sent exactly")
 	}
 }
@@ -186,103 +174,7 @@ func TestConverseStreamMapsMaxTokensStopReason(t *testing.T) {
 	}
 }
 
-func TestConverseRetriesThrottlingThenSucceeds(t *testing.T) {
-	f := startFake(t,
-		apiError(429, "ThrottlingException", "Too many requests, please wait before trying again."),
-		streamReply(t, "stream_text.jsonl"),
-	)
-	p, s := newTestProvider(t, f, 0)
-	resp, err := p.Converse(context.Background(), userRequest("hi"), func(string) {})
-	if err != nil || resp.Message.Text() != "You have 5 open incidents." {
-		t.Fatalf("Converse = %v, %v", resp, err)
-	}
-	if len(f.requests()) != 2 || len(s.waits) != 1 {
-		t.Errorf("%d attempts, %d waits; want 2 and 1", len(f.requests()), len(s.waits))
-	}
-}
-
-func TestConverseGivesUpOnServiceUnavailableAfterMaxRetries(t *testing.T) {
-	busy := apiError(503, "ServiceUnavailableException", "Bedrock is unable to process your request.")
-	f := startFake(t, busy, busy, busy)
-	p, s := newTestProvider(t, f, 2)
-	_, err := p.Converse(context.Background(), userRequest("hi"), nil)
-	var me *model.Error
-	if !errors.Is(err, model.ErrOverloaded) || !errors.As(err, &me) {
-		t.Fatalf("err = %v, want ErrOverloaded", err)
-	}
-	if me.Status != 503 || me.Code != "ServiceUnavailableException" || me.Attempts != 3 || me.RequestID != requestID {
-		t.Errorf("error = %+v, want 503 ServiceUnavailableException, 3 attempts, the request id", me)
-	}
-	if len(f.requests()) != 3 || len(s.waits) != 2 {
-		t.Errorf("%d attempts, %d waits; want 3 and 2", len(f.requests()), len(s.waits))
-	}
-}
-
-func TestConverseRetriesInternalServerErrorThenSucceeds(t *testing.T) {
-	f := startFake(t, apiError(500, "InternalServerException", "An internal server error occurred."), jsonReply(t, "converse_text.json"))
-	p, _ := newTestProvider(t, f, 0)
-	resp, err := p.Converse(context.Background(), userRequest("hi"), nil)
-	if err != nil || resp.Message.Text() != "You have 5 open incidents." {
-		t.Fatalf("Converse = %v, %v", resp, err)
-	}
-	if len(f.requests()) != 2 {
-		t.Errorf("%d attempts, want 2", len(f.requests()))
-	}
-}
-
-func TestConverseMapsHTTPErrors(t *testing.T) {
-	cases := []struct {
-		name   string
-		reply  reply
-		want   error
-		status int
-	}{
-		{"throttling", apiError(429, "ThrottlingException", "Too many requests"), model.ErrRateLimited, 429},
-		{"service unavailable", apiError(503, "ServiceUnavailableException", "unavailable"), model.ErrOverloaded, 503},
-		{"internal", apiError(500, "InternalServerException", "internal"), model.ErrUnavailable, 500},
-		{"model error", apiError(424, "ModelErrorException", "The model failed"), model.ErrUnavailable, 424},
-		{"model not ready", apiError(429, "ModelNotReadyException", "not ready"), model.ErrUnavailable, 429},
-		{"validation", apiError(400, "ValidationException", "The provided model identifier is invalid."), model.ErrBadRequest, 400},
-		{"not found", apiError(404, "ResourceNotFoundException", "Model not found"), model.ErrBadRequest, 404},
-		{"access denied", apiError(403, "AccessDeniedException", "You don't have access to the model with the specified model ID."), model.ErrAuth, 403},
-		{"bad key", apiError(403, "UnrecognizedClientException", "The security token included in the request is invalid."), model.ErrAuth, 403},
-		{"html 502", reply{status: 502, body: []byte("<html>bad gateway</html>")}, model.ErrUnavailable, 502},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := startFake(t, c.reply)
-			p, _ := newTestProvider(t, f, -1)
-			_, err := p.Converse(context.Background(), userRequest("hi"), nil)
-			var me *model.Error
-			if !errors.Is(err, c.want) || !errors.As(err, &me) || me.Status != c.status {
-				t.Fatalf("err = %v, want %v with status %d", err, c.want, c.status)
-			}
-			if strings.Contains(err.Error(), "<html>") {
-				t.Errorf("error %q quotes the body", err)
-			}
-		})
-	}
-}
-
-func TestConverseExplainsAValidationError(t *testing.T) {
-	f := startFake(t, apiError(400, "ValidationException", "The provided model identifier is invalid."))
-	p, s := newTestProvider(t, f, 0)
-	_, err := p.Converse(context.Background(), userRequest("hi"), func(string) {})
-	if !errors.Is(err, model.ErrBadRequest) || !strings.Contains(err.Error(), "model identifier is invalid") {
-		t.Fatalf("err = %v, want ErrBadRequest with the explanation", err)
-	}
-	if len(f.requests()) != 1 || len(s.waits) != 0 {
-		t.Errorf("%d attempts, want 1", len(f.requests()))
-	}
-}
-
-func TestErrorsAndCredentialsNeverShowSecrets(t *testing.T) {
-	f := startFake(t, apiError(400, "ValidationException", "bad input near "+testCreds.SecretAccessKey+" and "+testCreds.SessionToken))
-	p, _ := newTestProvider(t, f, -1)
-	_, err := p.Converse(context.Background(), userRequest("hi"), nil)
-	if err == nil || strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), "SESSIONTOKEN") {
-		t.Errorf("error %q shows a secret", err)
-	}
+func TestCredentialsNeverPrintSecrets(t *testing.T) {
 	for _, s := range []string{fmt.Sprint(testCreds), fmt.Sprintf("%+v", *testCreds), fmt.Sprintf("%#v", testCreds), fmt.Sprintf("%v", Options{Credentials: testCreds})} {
 		if strings.Contains(s, "SECRET") || strings.Contains(s, "SESSIONTOKEN") {
 			t.Errorf("credentials print a secret: %s", s)
@@ -290,128 +182,13 @@ func TestErrorsAndCredentialsNeverShowSecrets(t *testing.T) {
 	}
 }
 
-func TestConverseDoesNotRetryAStreamThatBrokeAfterText(t *testing.T) {
-	broken := streamReply(t, "stream_broken_after_text.jsonl")
-	broken.abort = true
-	f := startFake(t, broken, streamReply(t, "stream_text.jsonl"))
-	p, _ := newTestProvider(t, f, 0)
-	var shown strings.Builder
-	_, err := p.Converse(context.Background(), userRequest("hi"), func(d string) { shown.WriteString(d) })
-	var me *model.Error
-	if !errors.Is(err, model.ErrStreamBroken) || !errors.As(err, &me) || !me.TextSent {
-		t.Fatalf("err = %v, want ErrStreamBroken with TextSent", err)
-	}
-	if shown.String() != "You have 5 " || len(f.requests()) != 1 {
-		t.Errorf("shown %q after %d attempts; want the partial text once, 1 attempt", shown.String(), len(f.requests()))
-	}
-}
-
-func TestConverseRetriesAStreamThatBrokeBeforeText(t *testing.T) {
-	broken := streamReply(t, "stream_broken_before_text.jsonl")
-	broken.abort = true
-	f := startFake(t, broken, streamReply(t, "stream_text.jsonl"))
-	p, _ := newTestProvider(t, f, 0)
-	var shown strings.Builder
-	resp, err := p.Converse(context.Background(), userRequest("hi"), func(d string) { shown.WriteString(d) })
-	if err != nil {
-		t.Fatalf("Converse: %v", err)
-	}
-	if shown.String() != "You have 5 open incidents." || resp.Message.Text() != shown.String() || len(f.requests()) != 2 {
-		t.Errorf("shown %q, answer %q, %d attempts", shown.String(), resp.Message.Text(), len(f.requests()))
-	}
-}
-
-func TestConverseTreatsAStreamWithoutMessageStopAsBroken(t *testing.T) {
-	f := startFake(t, streamReply(t, "stream_broken_after_text.jsonl")) // ends cleanly, but early
-	p, _ := newTestProvider(t, f, 0)
-	_, err := p.Converse(context.Background(), userRequest("hi"), func(string) {})
-	if !errors.Is(err, model.ErrStreamBroken) || len(f.requests()) != 1 {
-		t.Fatalf("err = %v after %d attempts, want ErrStreamBroken after 1", err, len(f.requests()))
-	}
-}
-
-func TestConverseExceptionAfterTextIsABrokenStream(t *testing.T) {
-	f := startFake(t, streamReply(t, "stream_exception_after_text.jsonl"), streamReply(t, "stream_text.jsonl"))
-	p, _ := newTestProvider(t, f, 0)
-	_, err := p.Converse(context.Background(), userRequest("hi"), func(string) {})
-	if !errors.Is(err, model.ErrStreamBroken) || !errors.Is(err, model.ErrRateLimited) {
-		t.Fatalf("err = %v, want ErrStreamBroken caused by ErrRateLimited", err)
-	}
-	if len(f.requests()) != 1 {
-		t.Errorf("%d attempts, want 1", len(f.requests()))
-	}
-}
-
-func TestConverseRetriesAnExceptionBeforeText(t *testing.T) {
-	f := startFake(t, streamReply(t, "stream_exception_before_text.jsonl"), streamReply(t, "stream_text.jsonl"))
-	p, s := newTestProvider(t, f, 0)
-	resp, err := p.Converse(context.Background(), userRequest("hi"), func(string) {})
-	if err != nil || resp.Message.Text() != "You have 5 open incidents." {
-		t.Fatalf("Converse = %v, %v; want the answer after a retry", resp, err)
-	}
-	if len(f.requests()) != 2 || len(s.waits) != 1 {
-		t.Errorf("%d attempts, %d waits; want 2 and 1", len(f.requests()), len(s.waits))
-	}
-}
-
-func TestConverseRejectsMalformedToolArguments(t *testing.T) {
-	f := startFake(t, streamReply(t, "stream_malformed_tool.jsonl"), streamReply(t, "stream_text.jsonl"))
-	p, s := newTestProvider(t, f, 0)
-	_, err := p.Converse(context.Background(), userRequest("list"), func(string) {})
-	var me *model.Error
-	if !errors.Is(err, model.ErrBadToolInput) || !errors.As(err, &me) || !strings.Contains(me.Message, `"list_incidents"`) {
-		t.Fatalf("err = %v, want ErrBadToolInput naming list_incidents", err)
-	}
-	if len(f.requests()) != 1 || len(s.waits) != 0 {
-		t.Errorf("%d attempts, want 1", len(f.requests()))
-	}
-}
-
 func TestConverseRejectsMalformedToolUseStopReason(t *testing.T) {
-	f := startFake(t, reply{header: map[string]string{"Content-Type": "application/json"}, body: []byte(
+	f := startFake(t, reply{Header: map[string]string{"Content-Type": "application/json"}, Body: []byte(
 		`{"output":{"message":{"role":"assistant","content":[{"text":"Listing."}]}},"stopReason":"malformed_tool_use","usage":{"inputTokens":10,"outputTokens":3,"totalTokens":13}}`)})
 	p, _ := newTestProvider(t, f, 0)
 	_, err := p.Converse(context.Background(), userRequest("list"), nil)
 	if !errors.Is(err, model.ErrBadToolInput) {
 		t.Fatalf("err = %v, want ErrBadToolInput", err)
-	}
-}
-
-func TestAgentRunWithMalformedToolArgumentsRunsNoToolAndKeepsConversationSavable(t *testing.T) {
-	f := startFake(t, streamReply(t, "stream_malformed_tool.jsonl"))
-	p, _ := newTestProvider(t, f, 0)
-	called := false
-	a := &agent.Agent{Model: p, Tools: []tool.Tool{{
-		Name: "list_incidents", InputSchema: listSchema,
-		Handler: func(context.Context, json.RawMessage) (tool.Result, error) {
-			called = true
-			return tool.Result{}, nil
-		},
-	}}}
-	conv := &agent.Conversation{}
-	err := a.Run(context.Background(), conv, "list my incidents", func(agent.Event) {})
-	if !errors.Is(err, agent.ErrModelFailed) || !errors.Is(err, model.ErrBadToolInput) {
-		t.Fatalf("Run = %v, want ErrModelFailed wrapping ErrBadToolInput", err)
-	}
-	if called {
-		t.Error("the tool ran with input that is not JSON")
-	}
-	if _, err := json.Marshal(conv); err != nil {
-		t.Errorf("conversation cannot be saved: %v", err)
-	}
-}
-
-func TestConverseConnectionRefusedIsUnavailable(t *testing.T) {
-	f := startFake(t)
-	url := f.srv.URL
-	f.srv.Close()
-	p, err := New(Options{Region: "us-east-1", BaseURL: url, Credentials: testCreds, MaxRetries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = p.Converse(context.Background(), userRequest("hi"), func(string) {})
-	if !errors.Is(err, model.ErrUnavailable) {
-		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
 }
 
@@ -459,18 +236,18 @@ func TestFromEnvWithRegionAndKeys(t *testing.T) {
 	f := startFake(t, jsonReply(t, "converse_text.json"))
 	p, ok, err := FromEnv(context.Background(), env(map[string]string{
 		EnvDefaultRegion: "eu-central-1", EnvAccessKeyID: "AKIDFROMENV", EnvSecretAccessKey: "secret-from-env",
-		EnvModelID: "anthropic.claude-3-5-haiku-20241022-v1:0", EnvEndpoint: f.srv.URL,
+		EnvModelID: "anthropic.claude-3-5-haiku-20241022-v1:0", EnvEndpoint: f.URL(),
 	}), Options{MaxRetries: -1})
 	if !ok || err != nil {
 		t.Fatalf("FromEnv: ok=%v err=%v", ok, err)
 	}
-	if p.Name() != "bedrock:anthropic.claude-3-5-haiku-20241022-v1:0@"+f.srv.URL {
+	if p.Name() != "bedrock:anthropic.claude-3-5-haiku-20241022-v1:0@"+f.URL() {
 		t.Errorf("Name = %q", p.Name())
 	}
 	if _, err := p.Converse(context.Background(), userRequest("hi"), nil); err != nil {
 		t.Fatalf("Converse: %v", err)
 	}
-	auth := f.requests()[0].header.Get("Authorization")
+	auth := f.Requests()[0].Header.Get("Authorization")
 	if !strings.Contains(auth, "Credential=AKIDFROMENV/") || !strings.Contains(auth, "/eu-central-1/bedrock/") {
 		t.Errorf("Authorization = %q, want the keys and region from the environment", auth)
 	}
@@ -502,7 +279,7 @@ func TestFromEnvWithRegionButNoCredentialsIsAnAuthError(t *testing.T) {
 func TestConverseWithoutCredentialsIsAnAuthErrorAndSendsNothing(t *testing.T) {
 	noAWSCredentials(t)
 	f := startFake(t)
-	p, err := New(Options{Region: "us-east-1", BaseURL: f.srv.URL})
+	p, err := New(Options{Region: "us-east-1", BaseURL: f.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,7 +287,52 @@ func TestConverseWithoutCredentialsIsAnAuthErrorAndSendsNothing(t *testing.T) {
 	if !errors.Is(err, model.ErrAuth) {
 		t.Fatalf("err = %v, want ErrAuth", err)
 	}
-	if n := len(f.requests()); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("%d requests sent without credentials", n)
 	}
+}
+
+func TestErrorCases(t *testing.T) {
+	providertest.RunErrorTests(t, providertest.Adapter{
+		Fake: fakeOptions,
+		New: func(t *testing.T, c providertest.Config) model.Provider {
+			p, err := New(Options{Region: "us-east-1", BaseURL: c.BaseURL, Credentials: testCreds, HTTPClient: c.HTTPClient, MaxRetries: c.MaxRetries, Sleep: c.Sleep})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		},
+		Answer:              jsonReply(t, "converse_text.json"),
+		Streamed:            streamReply(t, "stream_text.jsonl"),
+		BrokenAfterText:     streamReply(t, "stream_broken_after_text.jsonl"),
+		BrokenBeforeText:    streamReply(t, "stream_broken_before_text.jsonl"),
+		ErrorAfterText:      streamReply(t, "stream_exception_after_text.jsonl"),
+		ErrorAfterTextKind:  model.ErrRateLimited,
+		ErrorAfterTextQuote: "Too many tokens",
+		ErrorBeforeText:     streamReply(t, "stream_exception_before_text.jsonl"),
+		MalformedTool:       streamReply(t, "stream_malformed_tool.jsonl"),
+		RateLimited:         apiError(429, "ThrottlingException", "Too many requests, please wait before trying again."),
+		ServerError:         apiError(500, "InternalServerException", "An internal server error occurred."),
+		Overloaded:          apiError(503, "ServiceUnavailableException", "Bedrock is unable to process your request."),
+		OverloadedStatus:    503,
+		OverloadedCode:      "ServiceUnavailableException",
+		RequestID:           requestID,
+		HTTPErrors: []providertest.HTTPError{
+			{Name: "throttling", Reply: apiError(429, "ThrottlingException", "Too many requests"), Want: model.ErrRateLimited, Status: 429},
+			{Name: "service unavailable", Reply: apiError(503, "ServiceUnavailableException", "unavailable"), Want: model.ErrOverloaded, Status: 503},
+			{Name: "internal", Reply: apiError(500, "InternalServerException", "internal"), Want: model.ErrUnavailable, Status: 500},
+			{Name: "model error", Reply: apiError(424, "ModelErrorException", "The model failed"), Want: model.ErrUnavailable, Status: 424},
+			{Name: "model not ready", Reply: apiError(429, "ModelNotReadyException", "not ready"), Want: model.ErrUnavailable, Status: 429},
+			{Name: "validation", Reply: apiError(400, "ValidationException", "The provided model identifier is invalid."), Want: model.ErrBadRequest, Status: 400},
+			{Name: "not found", Reply: apiError(404, "ResourceNotFoundException", "Model not found"), Want: model.ErrBadRequest, Status: 404},
+			{Name: "access denied", Reply: apiError(403, "AccessDeniedException", "You don't have access to the model with the specified model ID."), Want: model.ErrAuth, Status: 403},
+			{Name: "bad key", Reply: apiError(403, "UnrecognizedClientException", "The security token included in the request is invalid."), Want: model.ErrAuth, Status: 403},
+			{Name: "html 502", Reply: reply{Status: 502, Body: []byte("<html>bad gateway</html>")}, Want: model.ErrUnavailable, Status: 502},
+		},
+		BadRequests: []providertest.Explained{
+			{Name: "validation", Reply: apiError(400, "ValidationException", "The provided model identifier is invalid."), Want: "model identifier is invalid"},
+		},
+		SecretReplies: []reply{apiError(400, "ValidationException", "bad input near "+testCreds.SecretAccessKey+" and "+testCreds.SessionToken)},
+		Secrets:       []string{"SECRET", "SESSIONTOKEN"},
+	})
 }
