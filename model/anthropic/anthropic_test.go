@@ -55,7 +55,7 @@ func TestConverseSendsModelSystemToolsAndKey(t *testing.T) {
 	if r.Header.Get("Anthropic-Version") == "" {
 		t.Errorf("no anthropic-version header")
 	}
-	checks := map[string][2]any{
+	providertest.Check(t, map[string][2]any{
 		"model":      {get(r.Body, "model"), DefaultModel},
 		"max_tokens": {get(r.Body, "max_tokens"), 1024.0},
 		"stream":     {get(r.Body, "stream"), true},
@@ -68,12 +68,7 @@ func TestConverseSendsModelSystemToolsAndKey(t *testing.T) {
 		"prop":       {get(r.Body, "tools", 0, "input_schema", "properties", "limit", "type"), "integer"},
 		"role":       {get(r.Body, "messages", 0, "role"), "user"},
 		"text":       {get(r.Body, "messages", 0, "content", 0, "text"), "hi"},
-	}
-	for name, c := range checks {
-		if !reflect.DeepEqual(c[0], c[1]) {
-			t.Errorf("%s = %#v, want %#v", name, c[0], c[1])
-		}
-	}
+	})
 }
 
 func TestConverseReturnsTwoToolUsesFromOneTurn(t *testing.T) {
@@ -118,7 +113,7 @@ func TestConverseSendsToolUsesAndResultsBack(t *testing.T) {
 		t.Fatalf("Converse: %v", err)
 	}
 	body := f.Requests()[0].Body
-	checks := map[string][2]any{
+	providertest.Check(t, map[string][2]any{
 		"assistant role":   {get(body, "messages", 1, "role"), "assistant"},
 		"use 1 type":       {get(body, "messages", 1, "content", 1, "type"), "tool_use"},
 		"use 1 id":         {get(body, "messages", 1, "content", 1, "id"), "toolu_1"},
@@ -131,12 +126,7 @@ func TestConverseSendsToolUsesAndResultsBack(t *testing.T) {
 		"result 1 error":   {get(body, "messages", 2, "content", 0, "is_error"), true},
 		"result 2 id":      {get(body, "messages", 2, "content", 1, "tool_use_id"), "toolu_2"},
 		"result 2 noerror": {get(body, "messages", 2, "content", 1, "is_error"), nil},
-	}
-	for name, c := range checks {
-		if !reflect.DeepEqual(c[0], c[1]) {
-			t.Errorf("%s = %#v, want %#v", name, c[0], c[1])
-		}
-	}
+	})
 }
 
 func TestConverseMapsMaxTokensStopReason(t *testing.T) {

@@ -87,7 +87,7 @@ func TestConverseSendsSystemToolConfigAndToolResults(t *testing.T) {
 		t.Fatalf("Converse: %v", err)
 	}
 	body := f.Requests()[0].Body
-	checks := map[string][2]any{
+	providertest.Check(t, map[string][2]any{
 		"system":         {get(body, "system", 0, "text"), "You help with ServiceNow incidents."},
 		"max tokens":     {get(body, "inferenceConfig", "maxTokens"), 1024.0},
 		"tool name":      {get(body, "toolConfig", "tools", 0, "toolSpec", "name"), "list_incidents"},
@@ -107,12 +107,7 @@ func TestConverseSendsSystemToolConfigAndToolResults(t *testing.T) {
 		"result 1 text":  {get(body, "messages", 2, "content", 0, "toolResult", "content", 0, "text"), "access denied"},
 		"result 1 state": {get(body, "messages", 2, "content", 0, "toolResult", "status"), "error"},
 		"result 2 state": {get(body, "messages", 2, "content", 1, "toolResult", "status"), "success"},
-	}
-	for name, c := range checks {
-		if !reflect.DeepEqual(c[0], c[1]) {
-			t.Errorf("%s = %#v, want %#v", name, c[0], c[1])
-		}
-	}
+	})
 	// A large integer in a replayed input survives exactly.
 	if !strings.Contains(string(f.Requests()[0].Raw), "12345678901234567") {
 		t.Errorf("a large integer in a tool input was not sent exactly")

@@ -47,7 +47,7 @@ func TestConverseSendsModelSystemToolsAndKey(t *testing.T) {
 	if r.Header.Get("Authorization") != "Bearer "+testKey {
 		t.Errorf("the key is not sent as a bearer token")
 	}
-	checks := map[string][2]any{
+	providertest.Check(t, map[string][2]any{
 		"model":          {get(r.Body, "model"), DefaultModel},
 		"stream":         {get(r.Body, "stream"), true},
 		"include_usage":  {get(r.Body, "stream_options", "include_usage"), true},
@@ -63,12 +63,7 @@ func TestConverseSendsModelSystemToolsAndKey(t *testing.T) {
 		"tool required":  {get(r.Body, "tools", 0, "function", "parameters", "required", 0), "limit"},
 		"tool extra kw":  {get(r.Body, "tools", 0, "function", "parameters", "additionalProperties"), false},
 		"tool prop type": {get(r.Body, "tools", 0, "function", "parameters", "properties", "limit", "type"), "integer"},
-	}
-	for name, c := range checks {
-		if !reflect.DeepEqual(c[0], c[1]) {
-			t.Errorf("%s = %#v, want %#v", name, c[0], c[1])
-		}
-	}
+	})
 }
 
 func TestOpenAIItselfGetsMaxCompletionTokens(t *testing.T) {
@@ -149,7 +144,7 @@ func TestConverseSendsToolCallsAndResultsBack(t *testing.T) {
 		t.Fatalf("Converse: %v", err)
 	}
 	body := f.Requests()[0].Body
-	checks := map[string][2]any{
+	providertest.Check(t, map[string][2]any{
 		"assistant role":  {get(body, "messages", 2, "role"), "assistant"},
 		"assistant text":  {get(body, "messages", 2, "content"), "Let me look."},
 		"call 1 id":       {get(body, "messages", 2, "tool_calls", 0, "id"), "call_1"},
@@ -163,12 +158,7 @@ func TestConverseSendsToolCallsAndResultsBack(t *testing.T) {
 		"result 2 id":     {get(body, "messages", 4, "tool_call_id"), "call_2"},
 		"result 2 text":   {get(body, "messages", 4, "content"), `[{"number":"INC0010002"}]`},
 		"nothing after 4": {get(body, "messages", 5), nil},
-	}
-	for name, c := range checks {
-		if !reflect.DeepEqual(c[0], c[1]) {
-			t.Errorf("%s = %#v, want %#v", name, c[0], c[1])
-		}
-	}
+	})
 }
 
 func TestConverseMapsLengthToMaxTokens(t *testing.T) {

@@ -3,7 +3,9 @@ package providertest
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/onbehalf/onbehalf/model"
@@ -61,5 +63,15 @@ func UserRequest(text string) model.Request {
 		MaxTokens: 1024,
 		Tools:     []model.ToolSpec{{Name: "list_incidents", Description: "List incidents.", InputSchema: ListSchema}},
 		Messages:  []model.Message{{Role: model.RoleUser, Content: []model.Block{{Type: model.BlockText, Text: text}}}},
+	}
+}
+
+// Check reports every named pair {got, want} that differs.
+func Check(t *testing.T, checks map[string][2]any) {
+	t.Helper()
+	for name, c := range checks {
+		if !reflect.DeepEqual(c[0], c[1]) {
+			t.Errorf("%s = %#v, want %#v", name, c[0], c[1])
+		}
 	}
 }
