@@ -74,6 +74,16 @@ func tokenFor(t *testing.T, d *devStack, user string) string {
 	return strings.TrimSpace(out)
 }
 
+// janesFive is the article's table: Jane's incidents as the answer lists
+// them ("number|description|priority|state").
+var janesFive = []string{
+	"INC0012345|VPN connection dropping|P2|In Progress",
+	"INC0012389|Outlook calendar sync failure|P3|New",
+	"INC0012401|Laptop BSOD after Windows update|P2|In Progress",
+	"INC0012455|Shared drive permission error|P3|New",
+	"INC0012478|Zoom plugin not loading in Teams|P4|Assigned",
+}
+
 var incidentRow = regexp.MustCompile(`(?m)^\| (INC\d{7}) \| (.+?) \| (P\d) \| (.+?) \|$`)
 
 // rows returns the incident table of an answer as "number|description|P|state".
@@ -93,13 +103,7 @@ func TestEndToEndJaneSeesExactlyHerFiveIncidents(t *testing.T) {
 	if err != nil {
 		t.Fatalf("invoke: %v\nstderr: %s", err, errOut)
 	}
-	want := []string{
-		"INC0012345|VPN connection dropping|P2|In Progress",
-		"INC0012389|Outlook calendar sync failure|P3|New",
-		"INC0012401|Laptop BSOD after Windows update|P2|In Progress",
-		"INC0012455|Shared drive permission error|P3|New",
-		"INC0012478|Zoom plugin not loading in Teams|P4|Assigned",
-	}
+	want := janesFive
 	if got := rows(out); !slices.Equal(got, want) {
 		t.Errorf("Jane's answer rows:\n got %q\nwant %q\nanswer:\n%s", got, want, out)
 	}

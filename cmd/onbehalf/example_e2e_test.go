@@ -68,13 +68,7 @@ func TestExampleAgentRunsBehindTheRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatalf("invoke: %v\nstderr: %s\nagent logs: %s", err, errOut, logs.String())
 	}
-	want := []string{
-		"INC0012345|VPN connection dropping|P2|In Progress",
-		"INC0012389|Outlook calendar sync failure|P3|New",
-		"INC0012401|Laptop BSOD after Windows update|P2|In Progress",
-		"INC0012455|Shared drive permission error|P3|New",
-		"INC0012478|Zoom plugin not loading in Teams|P4|Assigned",
-	}
+	want := janesFive
 	if got := rows(out); !slices.Equal(got, want) {
 		t.Errorf("answer rows = %q, want %q\n%s", got, want, out)
 	}
