@@ -87,7 +87,7 @@ func detect(lookup func(string) (string, bool)) (string, string) {
 	if base != "" || key != "" {
 		return OpenAI, "an OpenAI-compatible endpoint is configured"
 	}
-	return Offline, "no model credentials found (set ANTHROPIC_API_KEY, OPENAI_BASE_URL or ONBEHALF_MODEL=bedrock)"
+	return Offline, "no model credentials found: set ANTHROPIC_API_KEY, OPENAI_BASE_URL or ONBEHALF_MODEL=bedrock to use a real model"
 }
 
 func result[P model.Provider](p P, ok bool, err error, name, why, needs string) (model.Provider, string, error) {
