@@ -80,9 +80,10 @@ func TestSQLiteCommitsLeaveCheckpointsToTheBackgroundCheckpointer(t *testing.T) 
 	// Park the background goroutine, so only this test checkpoints.
 	s.ckpt.cancel()
 	s.ckpt.wg.Wait()
-	// 400 commits write well over SQLite's default autocheckpoint of 1000
-	// frames; with the writer's bound raised, none of them checkpoints.
-	for i := range 400 {
+	// 800 commits (two frames each or more: the row and the time index)
+	// write well over SQLite's default autocheckpoint of 1000 frames; with
+	// the writer's bound raised, none of them checkpoints.
+	for i := range 800 {
 		if err := s.AppendAudits(ctx, []AuditEvent{{Action: "a", Workload: "w", Detail: strconv.Itoa(i)}}); err != nil {
 			t.Fatalf("AppendAudits: %v", err)
 		}
@@ -92,7 +93,7 @@ func TestSQLiteCommitsLeaveCheckpointsToTheBackgroundCheckpointer(t *testing.T) 
 		t.Fatalf("checkpoint: %v", err)
 	}
 	if frames <= 1000 {
-		t.Errorf("WAL holds %d frames after 400 commits, want > 1000 (a commit checkpointed)", frames)
+		t.Errorf("WAL holds %d frames after 800 commits, want > 1000 (a commit checkpointed)", frames)
 	}
 	if copied != frames {
 		t.Errorf("PASSIVE checkpoint copied %d of %d frames, want all", copied, frames)
@@ -109,7 +110,7 @@ func TestSQLiteCommitsLeaveCheckpointsToTheBackgroundCheckpointer(t *testing.T) 
 		t.Errorf("WAL holds %d frames after a full checkpoint and one commit, want it restarted (< 50)", frames)
 	}
 	evs, err := s.ListAudit(ctx, AuditFilter{Limit: 1000})
-	if err != nil || len(evs) != 401 {
-		t.Fatalf("ListAudit: %d events, %v; want 401", len(evs), err)
+	if err != nil || len(evs) != 801 {
+		t.Fatalf("ListAudit: %d events, %v; want 801", len(evs), err)
 	}
 }
