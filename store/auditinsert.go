@@ -11,9 +11,12 @@ import (
 
 // auditChunks are the row counts of the multi-row INSERTs a batch of audit
 // events is cut into, largest first: a batch of 75 is one INSERT of 64,
-// two of 4 and three of 1. A handful of fixed shapes means each is parsed
+// one of 8 and one of 3. A handful of fixed shapes means each is parsed
 // (and on SQLite prepared) once, instead of once per distinct batch size.
-var auditChunks = [...]int{64, 16, 4, 1}
+// Every size up to 4 has its own shape: group-commit batches are mostly
+// 1-3 events, and a batch that is one INSERT needs no transaction around it
+// (AppendAudits runs it on its own, saving BEGIN and COMMIT).
+var auditChunks = [...]int{64, 16, 8, 4, 3, 2, 1}
 
 // auditColumnsPerRow is the number of bound parameters per audit row.
 const auditColumnsPerRow = 10
@@ -122,16 +125,34 @@ func (a *auditInserter) ready(ctx context.Context, db *sql.DB, chunks []int) err
 // A statement prepared on the pool runs in tx on the same driver
 // statement when tx holds the connection it was prepared on (always, for
 // SQLite's one writer connection).
+// exec runs the INSERT of rows rows inside tx.
 func (a *auditInserter) exec(ctx context.Context, tx *sql.Tx, rows int, args []any) error {
 	if !a.prepare {
 		_, err := tx.ExecContext(ctx, a.textFor(rows), args...)
 		return err
 	}
-	a.mu.Lock()
-	st := a.stmts[rows]
-	a.mu.Unlock()
-	_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	_, err := tx.StmtContext(ctx, a.stmt(rows)).ExecContext(ctx, args...)
 	return err
+}
+
+// execAlone runs the INSERT of rows rows as its own transaction: one
+// statement is atomic by itself on both engines, and on SQLite skipping
+// BEGIN IMMEDIATE and COMMIT (each a statement of their own, BEGIN
+// prepared afresh by the driver every time) was a third of a one-event
+// commit.
+func (a *auditInserter) execAlone(ctx context.Context, db *sql.DB, rows int, args []any) error {
+	if !a.prepare {
+		_, err := db.ExecContext(ctx, a.textFor(rows), args...)
+		return err
+	}
+	_, err := a.stmt(rows).ExecContext(ctx, args...)
+	return err
+}
+
+func (a *auditInserter) stmt(rows int) *sql.Stmt {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.stmts[rows]
 }
 
 func (a *auditInserter) close() error {

@@ -177,14 +177,10 @@ func (s *sqlStore) AppendAudits(ctx context.Context, evs []AuditEvent) error {
 	if err := s.audit.ready(ctx, s.write, chunks); err != nil {
 		return fmt.Errorf("store: append audits: %w", err)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: append audits: %w", err)
-	}
-	defer tx.Rollback()
 	now := dbTime(s.now())
 	args := make([]any, 0, auditColumnsPerRow*chunks[0])
-	for _, rows := range chunks {
+	// rowArgs sets args to the bound values of the next rows events.
+	rowArgs := func(rows int) {
 		args = args[:0]
 		for _, ev := range evs[:rows] {
 			t := now
@@ -195,6 +191,22 @@ func (s *sqlStore) AppendAudits(ctx context.Context, evs []AuditEvent) error {
 				ev.Outcome, ev.Detail, ev.RequestID, ev.SessionID)
 		}
 		evs = evs[rows:]
+	}
+	if len(chunks) == 1 {
+		// One INSERT is all or none by itself.
+		rowArgs(chunks[0])
+		if err := s.audit.execAlone(ctx, s.write, chunks[0], args); err != nil {
+			return fmt.Errorf("store: append audits: %w", err)
+		}
+		return nil
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: append audits: %w", err)
+	}
+	defer tx.Rollback()
+	for _, rows := range chunks {
+		rowArgs(rows)
 		// Rows are inserted in VALUES order and chunks in batch order, so
 		// ids follow the batch order.
 		if err := s.audit.exec(ctx, tx, rows, args); err != nil {
