@@ -48,17 +48,8 @@ func (s *Server) oboGrant(r *http.Request, form url.Values, res *grantResult) (*
 	if e != nil {
 		return nil, e
 	}
-	granted, e := s.grantDelegated(client.app, req)
+	user, granted, mfa, e := s.delegateFor(client.app, req, oid, claims, res)
 	if e != nil {
-		return nil, e
-	}
-	user := s.usersOID[strings.ToLower(oid)]
-	if user == nil {
-		return nil, errUserNotFound(s.tenant)
-	}
-	res.user, res.aud = user.ObjectID, req.resource.ClientID
-	mfa := hasMFA(claims)
-	if e := s.checkConditionalAccess("interaction_required", user, client.app, req.resource, mfa); e != nil {
 		return nil, e
 	}
 	at, err := s.userAccessToken(user, client.app, client.azpacr, req.resource, granted, tokenExtra{mfa: mfa})
@@ -139,4 +130,25 @@ func checkAssertionAudience(claims jwt.MapClaims, client *App) *aadError {
 		return nil
 	}
 	return errAssertionAudience(got, client.ClientID)
+}
+
+// delegateFor is what OBO and token exchange share once the user's token
+// is verified: the scopes the client was granted on the resource, the
+// user the token names, and the Conditional Access check (whose
+// interaction_required the middle tier hands back to the client).
+func (s *Server) delegateFor(client *App, req *scopeRequest, oid string, claims jwt.MapClaims, res *grantResult) (*User, []string, bool, *aadError) {
+	granted, e := s.grantDelegated(client, req)
+	if e != nil {
+		return nil, nil, false, e
+	}
+	user := s.usersOID[strings.ToLower(oid)]
+	if user == nil {
+		return nil, nil, false, errUserNotFound(s.tenant)
+	}
+	res.user, res.aud = user.ObjectID, req.resource.ClientID
+	mfa := hasMFA(claims)
+	if e := s.checkConditionalAccess("interaction_required", user, client, req.resource, mfa); e != nil {
+		return nil, nil, false, e
+	}
+	return user, granted, mfa, nil
 }

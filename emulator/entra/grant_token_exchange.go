@@ -86,17 +86,8 @@ func (s *Server) tokenExchangeGrant(r *http.Request, form url.Values, res *grant
 		}
 	}
 
-	granted, e := s.grantDelegated(client.app, req)
+	user, granted, mfa, e := s.delegateFor(client.app, req, oid, claims, res)
 	if e != nil {
-		return nil, e
-	}
-	user := s.usersOID[strings.ToLower(oid)]
-	if user == nil {
-		return nil, errUserNotFound(s.tenant)
-	}
-	res.user, res.aud = user.ObjectID, req.resource.ClientID
-	mfa := hasMFA(claims)
-	if e := s.checkConditionalAccess("interaction_required", user, client.app, req.resource, mfa); e != nil {
 		return nil, e
 	}
 	at, err := s.userAccessToken(user, client.app, client.azpacr, req.resource, granted, tokenExtra{mfa: mfa, act: act})
