@@ -7,7 +7,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/onbehalf/onbehalf/stack"
 	"github.com/onbehalf/onbehalf/store"
 )
 
@@ -93,5 +95,31 @@ func TestKeysRotateKeepsOldCiphertextsOpening(t *testing.T) {
 			got = append(got, ev.Detail)
 		}
 		t.Errorf("exchanges newest first = %q, want three vault hits after one idp call: the old key's ciphertext must still open", got)
+	}
+}
+
+// runtime.sessionIdleTimeout from the configuration reaches the front door.
+func TestConfiguredSessionIdleTimeoutExpiresSessions(t *testing.T) {
+	d, _ := startTestDev(t)
+	cfg, err := (&configFlags{dataDir: d.Env[envDataDir]}).load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Runtime.Listen, cfg.Identity.Listen, cfg.Runtime.UI = "127.0.0.1:0", "127.0.0.1:0", nil
+	cfg.Runtime.SessionIdleTimeout = "1ms"
+	s, err := stack.Start(context.Background(), cfg, stack.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	jane := tokenFor(t, d, "jane.smith@company.com")
+	session := "session-" + strings.Repeat("idle", 8)
+	if _, errOut, err := run(t, "invoke", "--url", s.RuntimeURL, "--bearer-token", jane, "--session-id", session, "Show me INC0012345"); err != nil {
+		t.Fatalf("first invocation: %v %s", err, errOut)
+	}
+	time.Sleep(5 * time.Millisecond) // idle longer than the configured 1ms
+	_, _, err = run(t, "invoke", "--url", s.RuntimeURL, "--bearer-token", jane, "--session-id", session, "Show me INC0012345")
+	if err == nil || !strings.Contains(err.Error(), "404") || !strings.Contains(err.Error(), "expired") {
+		t.Errorf("second invocation after the idle timeout: err = %v, want 404 session expired", err)
 	}
 }
