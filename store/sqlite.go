@@ -101,9 +101,15 @@ func openSQLite(ctx context.Context, rest string) (Store, error) {
 	cp.SetMaxIdleConns(1)
 	cp.SetConnMaxLifetime(0)
 	cp.SetConnMaxIdleTime(0)
-	ckpt := startCheckpointer(cp, checkpointInterval)
-	return &sqlStore{read: reader, write: writer, locks: sqliteLocker{scope: abs}, now: time.Now,
-		audit: newAuditInserter(true, true), ckpt: ckpt}, nil
+	s := &sqlStore{read: reader, write: writer, locks: sqliteLocker{scope: abs}, now: time.Now,
+		audit: newAuditInserter(true, true)}
+	if s.spool, err = openAuditSpool(ctx, s, abs); err != nil {
+		s.Close()
+		cp.Close()
+		return nil, err
+	}
+	s.ckpt = startCheckpointer(cp, checkpointInterval)
+	return s, nil
 }
 
 // openSQLiteMemory opens a private in-memory database. Every connection to

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,8 @@ type sqlStore struct {
 	// ckpt, on SQLite files, runs WAL checkpoints in the background;
 	// Close stops it first.
 	ckpt *checkpointer
+	// spool, on SQLite files, takes AppendAudits' events (auditspool.go).
+	spool *auditSpool
 }
 
 var _ Store = (*sqlStore)(nil)
@@ -37,6 +40,9 @@ const updateAttempts = 32
 
 func (s *sqlStore) Close() error {
 	var errs []error
+	if s.spool != nil {
+		errs = append(errs, s.spool.close())
+	}
 	if s.ckpt != nil {
 		errs = append(errs, s.ckpt.stop())
 	}
@@ -173,9 +179,28 @@ func (s *sqlStore) AppendAudits(ctx context.Context, evs []AuditEvent) error {
 	if len(evs) == 0 {
 		return nil
 	}
+	if s.spool != nil {
+		now := s.now()
+		evs = slices.Clone(evs)
+		for i := range evs {
+			if evs[i].Time.IsZero() {
+				evs[i].Time = now
+			}
+		}
+		return s.spool.append(ctx, evs)
+	}
+	if err := s.insertAudits(ctx, evs, nil); err != nil {
+		return fmt.Errorf("store: append audits: %w", err)
+	}
+	return nil
+}
+
+// insertAudits inserts evs in one transaction, in order, and runs also (if
+// not nil) in the same transaction.
+func (s *sqlStore) insertAudits(ctx context.Context, evs []AuditEvent, also func(*sql.Tx) error) error {
 	chunks := plan(len(evs))
 	if err := s.audit.ready(ctx, s.write, chunks); err != nil {
-		return fmt.Errorf("store: append audits: %w", err)
+		return err
 	}
 	now := dbTime(s.now())
 	args := make([]any, 0, auditColumnsPerRow*chunks[0])
@@ -192,17 +217,14 @@ func (s *sqlStore) AppendAudits(ctx context.Context, evs []AuditEvent) error {
 		}
 		evs = evs[rows:]
 	}
-	if len(chunks) == 1 {
+	if len(chunks) == 1 && also == nil {
 		// One INSERT is all or none by itself.
 		rowArgs(chunks[0])
-		if err := s.audit.execAlone(ctx, s.write, chunks[0], args); err != nil {
-			return fmt.Errorf("store: append audits: %w", err)
-		}
-		return nil
+		return s.audit.execAlone(ctx, s.write, chunks[0], args)
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: append audits: %w", err)
+		return err
 	}
 	defer tx.Rollback()
 	for _, rows := range chunks {
@@ -210,16 +232,23 @@ func (s *sqlStore) AppendAudits(ctx context.Context, evs []AuditEvent) error {
 		// Rows are inserted in VALUES order and chunks in batch order, so
 		// ids follow the batch order.
 		if err := s.audit.exec(ctx, tx, rows, args); err != nil {
-			return fmt.Errorf("store: append audits: %w", err)
+			return err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: append audits: %w", err)
+	if also != nil {
+		if err := also(tx); err != nil {
+			return err
+		}
 	}
-	return nil
+	return tx.Commit()
 }
 
 func (s *sqlStore) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
+	if s.spool != nil {
+		if err := s.spool.flush(ctx); err != nil {
+			return nil, fmt.Errorf("store: list audit: %w", err)
+		}
+	}
 	var (
 		where []string
 		args  []any

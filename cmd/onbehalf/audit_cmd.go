@@ -22,7 +22,9 @@ func newAuditCommand() *cobra.Command {
 		Use:   "audit",
 		Short: "List audit events: workload tokens, token exchanges, control-plane changes, tool calls",
 		Long: "audit lists the broker's audit events, newest first. Events never hold a token or\n" +
-			"secret; users appear as issuer|subject.",
+			"secret; users appear as issuer|subject. With SQLite, a running server spools its\n" +
+			"events and loads them into the database every 50 ms, so a call made a moment ago\n" +
+			"may take that long to show.",
 		Example: "  onbehalf audit --since 1h --outcome invalid_grant\n  onbehalf audit --action GetResourceOauth2Token --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -19,11 +19,20 @@ func TestAuditListsTheExchangeWithoutSecrets(t *testing.T) {
 	if _, errOut, err := run(t, "invoke", "--data-dir", d.Env[envDataDir], "--bearer-token", jane, "Show me my open incidents"); err != nil {
 		t.Fatalf("invoke: %v %s", err, errOut)
 	}
-	out, _, err := run(t, "audit", "--data-dir", d.Env[envDataDir], "--action", "GetResourceOauth2Token")
-	if err != nil {
-		t.Fatal(err)
+	// The server loads its spooled events every 50 ms: ask again, for a
+	// bounded while, until both exchanges are there.
+	var out string
+	var lines []string
+	for range 50 {
+		var err error
+		if out, _, err = run(t, "audit", "--data-dir", d.Env[envDataDir], "--action", "GetResourceOauth2Token"); err != nil {
+			t.Fatal(err)
+		}
+		if lines = strings.Split(strings.TrimSpace(out), "\n"); len(lines) >= 3 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
 	row := regexp.MustCompile(`GetResourceOauth2Token\s+servicenow-agent-workload\s+\S+@127\.0\.0\.1:\d+\s+EntraIdServiceNow\s+ON_BEHALF_OF_TOKEN_EXCHANGE\s+ok\s+(idp call|vault hit)`)
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "TIME") || !row.MatchString(lines[1]) || !row.MatchString(lines[2]) ||
 		!strings.Contains(lines[2], "idp call") {
