@@ -43,6 +43,8 @@ type Broker struct {
 	apiKeyCache   ttlCache[string]
 	// vaultCache keeps opened, fresh vault rows for VaultCacheTTL.
 	vaultCache ttlCache[*cachedToken]
+	// watCache keeps opened workload access tokens (wat.go).
+	watCache ttlCache[watClaims]
 }
 
 // setupTimeout bounds New's store writes.
@@ -87,7 +89,7 @@ func New(cfg Config) (*Broker, error) {
 	if oc == nil {
 		oc = &oauth.Client{Now: cfg.Now}
 	}
-	b := &Broker{cfg: cfg, oauth: oc, log: cfg.Logger, started: cfg.Now(), audit: &auditor{st: cfg.Store},
+	b := &Broker{cfg: cfg, oauth: oc, log: cfg.Logger, started: cfg.Now(), audit: &auditor{st: cfg.Store}, watCache: ttlCache[watClaims]{max: watCacheEntries},
 		configProviders: map[string]bool{}, configAPIKeys: map[string]bool{}, configWorkloads: map[string]bool{}}
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()

@@ -339,6 +339,31 @@ func TestExpiredWATIsUnauthorized(t *testing.T) {
 	}
 }
 
+// A WAT that worked (and so sits in the broker's cache of opened WATs)
+// still stops working the second it expires.
+func TestWATUsedThenExpiredIsUnauthorized(t *testing.T) {
+	e := newEnv(t, options{broker: func(c *identity.Config) { c.WorkloadTokenTTL = 2 * time.Minute }})
+	wat := e.wat(workload, jane)
+	e.clk.Advance(90 * time.Second)
+	e.mustGet(obo(wat, providerMS, connectorScope))
+	e.mustGet(obo(wat, providerMS, connectorScope)) // opened from the cache
+	e.clk.Advance(31 * time.Second)
+	_, err := e.get(obo(wat, providerMS, connectorScope))
+	ie := wantErr(t, err, identity.UnauthorizedException)
+	if ie.Message != "workload access token has expired" {
+		t.Errorf("message = %q, want the expiry", ie.Message)
+	}
+	// A tampered copy of a cached WAT is still refused.
+	bad := wat[:len(wat)-2] + "AA"
+	if bad == wat {
+		bad = wat[:len(wat)-2] + "BB"
+	}
+	_, err = e.get(obo(bad, providerMS, connectorScope))
+	if ie := wantErr(t, err, identity.UnauthorizedException); ie.Message != "workload access token is invalid" {
+		t.Errorf("tampered WAT: message = %q", ie.Message)
+	}
+}
+
 func TestWATNeverOutlivesTheUserToken(t *testing.T) {
 	// Token A lives 10 minutes; the WAT TTL (1h default) must not extend it.
 	e := newEnv(t, options{tokenLifetime: 10 * time.Minute})

@@ -205,6 +205,8 @@ func storeError(err error) error {
 type ttlCache[T any] struct {
 	mu sync.Mutex
 	m  map[string]cacheItem[T]
+	// max bounds the entries; 0 means maxCacheEntries.
+	max int
 }
 
 type cacheItem[T any] struct {
@@ -239,13 +241,17 @@ func (c *ttlCache[T]) put(key string, v T, now time.Time, ttl time.Duration) {
 	if c.m == nil {
 		c.m = map[string]cacheItem[T]{}
 	}
-	if len(c.m) >= maxCacheEntries {
+	limit := c.max
+	if limit <= 0 {
+		limit = maxCacheEntries
+	}
+	if len(c.m) >= limit {
 		for k, it := range c.m {
 			if now.Sub(it.at) >= ttl || now.Before(it.at) {
 				delete(c.m, k)
 			}
 		}
-		if len(c.m) >= maxCacheEntries {
+		if len(c.m) >= limit {
 			clear(c.m)
 		}
 	}

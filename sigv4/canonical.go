@@ -3,6 +3,7 @@ package sigv4
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
 	"net/textproto"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // dialect names one way of building the canonical request. Clients agree
@@ -283,6 +285,43 @@ func signingKey(secret string, a *authorization) []byte {
 	k = hmacSHA256(k, a.region)
 	k = hmacSHA256(k, a.service)
 	return hmacSHA256(k, scopeTerminal)
+}
+
+// keyCache keeps derived signing keys: a key holds for one access key,
+// day, region and service, and deriving it is four HMACs. An entry
+// remembers the secret it came from, so a key whose secret changed is
+// derived afresh.
+type keyCache struct {
+	mu sync.Mutex
+	m  map[keyCacheID]cachedKey
+}
+
+type keyCacheID struct{ accessKeyID, date, region, service string }
+
+type cachedKey struct {
+	secret string
+	key    []byte
+}
+
+// keyCacheEntries bounds the cache; beyond it, it starts over.
+const keyCacheEntries = 1024
+
+func (c *keyCache) get(secret string, a *authorization) []byte {
+	id := keyCacheID{a.accessKeyID, a.scopeDate, a.region, a.service}
+	c.mu.Lock()
+	e, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && subtle.ConstantTimeCompare([]byte(e.secret), []byte(secret)) == 1 {
+		return e.key
+	}
+	key := signingKey(secret, a)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= keyCacheEntries {
+		c.m = map[keyCacheID]cachedKey{}
+	}
+	c.m[id] = cachedKey{secret: secret, key: key}
+	c.mu.Unlock()
+	return key
 }
 
 // signature is the SigV4 signature of a canonical request.

@@ -46,6 +46,8 @@ type Verifier struct {
 	MaxBodyBytes int64
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
+
+	keys keyCache
 }
 
 // Result is what a verified request proves.
@@ -160,7 +162,7 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 		return nil, ErrPayloadHashMismatch
 	}
 
-	key := signingKey(cred.SecretAccessKey, a)
+	key := v.keys.get(cred.SecretAccessKey, a)
 	spec, ok := canonicalRequest(r, a, values, payloadHash, dialectSpec)
 	matched := ok && hmac.Equal(signature(key, a, spec), a.signature)
 	if !matched {

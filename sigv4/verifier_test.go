@@ -148,3 +148,35 @@ func TestWriteErrorSpeaksAWSRestJSON(t *testing.T) {
 		}
 	}
 }
+
+// swappableStore answers with whatever credential it holds now.
+type swappableStore struct{ cred sigv4.Credential }
+
+func (s *swappableStore) Lookup(_ context.Context, id string) (sigv4.Credential, error) {
+	if id != s.cred.AccessKeyID {
+		return sigv4.Credential{}, sigv4.ErrUnknownAccessKey
+	}
+	return s.cred, nil
+}
+
+// The Verifier keeps derived signing keys, but a key whose secret changed
+// (an access key re-issued under the same id) is not verified with the
+// old secret's key.
+func TestVerifyUsesTheCurrentSecretAfterItChanges(t *testing.T) {
+	st := &swappableStore{cred: sigv4.Credential{AccessKeyID: workloadKeyID, SecretAccessKey: workloadSecret, Principal: "wl"}}
+	v := &sigv4.Verifier{Credentials: st, Service: service, Now: fixedClock(signingTime)}
+	if _, err := v.Verify(signedRequest(t)); err != nil {
+		t.Fatalf("first Verify: %v", err)
+	}
+	if _, err := v.Verify(signedRequest(t)); err != nil {
+		t.Fatalf("Verify with the cached key: %v", err)
+	}
+	st.cred.SecretAccessKey = "a-different-secret"
+	if _, err := v.Verify(signedRequest(t)); !errors.Is(err, sigv4.ErrSignatureMismatch) {
+		t.Fatalf("Verify after the secret changed = %v, want ErrSignatureMismatch", err)
+	}
+	st.cred.SecretAccessKey = workloadSecret
+	if _, err := v.Verify(signedRequest(t)); err != nil {
+		t.Fatalf("Verify after the secret changed back: %v", err)
+	}
+}
