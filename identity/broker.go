@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -89,7 +90,7 @@ func New(cfg Config) (*Broker, error) {
 	if oc == nil {
 		oc = &oauth.Client{Now: cfg.Now}
 	}
-	b := &Broker{cfg: cfg, oauth: oc, log: cfg.Logger, started: cfg.Now(), audit: &auditor{st: cfg.Store}, watCache: ttlCache[watClaims]{max: watCacheEntries},
+	b := &Broker{cfg: cfg, oauth: oc, log: cfg.Logger, started: cfg.Now(), audit: &auditor{st: cfg.Store, direct: store.SpoolsAudits(cfg.Store)}, watCache: ttlCache[watClaims]{max: watCacheEntries},
 		configProviders: map[string]bool{}, configAPIKeys: map[string]bool{}, configWorkloads: map[string]bool{}}
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
@@ -176,6 +177,8 @@ func (b *Broker) now() time.Time { return b.cfg.Now() }
 // shortHash is the first 12 hex digits of sha256(s), for correlating logs
 // without logging s.
 func shortHash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:6])
+	h := sha256.New()
+	io.WriteString(h, s) // no copy of s (a token of a few KiB)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:6])
 }

@@ -378,13 +378,26 @@ func (failingAudit) AppendAudits(context.Context, []store.AuditEvent) error {
 	return errors.New("disk full")
 }
 
+// failingSpool is a store whose audit spool is down: the broker hands it
+// each event directly (no group commit), and must still fail the call.
+type failingSpool struct{ failingAudit }
+
+func (failingSpool) SpoolsAudits() bool { return true }
+
 func TestAuditFailureFailsTheCall(t *testing.T) {
-	w := newFakeWorld(t, identity.GrantJWTAuthorization, func(int, url.Values) (int, string) { return 200, tokenJSON("T", "", 600) },
-		func(c *identity.Config) { c.Store = failingAudit{c.Store} })
-	_, err := w.broker.GetWorkloadAccessTokenForJWT(context.Background(), identity.GetWorkloadAccessTokenForJWTInput{WorkloadName: workload, UserToken: fakeUserToken("jane")})
-	ie := wantErr(t, err, identity.InternalServerException)
-	if ie.Message != "cannot write the audit event" {
-		t.Errorf("message = %q", ie.Message)
+	for name, wrap := range map[string]func(store.Store) store.Store{
+		"group commit":  func(s store.Store) store.Store { return failingAudit{s} },
+		"spooled store": func(s store.Store) store.Store { return failingSpool{failingAudit{s}} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := newFakeWorld(t, identity.GrantJWTAuthorization, func(int, url.Values) (int, string) { return 200, tokenJSON("T", "", 600) },
+				func(c *identity.Config) { c.Store = wrap(c.Store) })
+			_, err := w.broker.GetWorkloadAccessTokenForJWT(context.Background(), identity.GetWorkloadAccessTokenForJWTInput{WorkloadName: workload, UserToken: fakeUserToken("jane")})
+			ie := wantErr(t, err, identity.InternalServerException)
+			if ie.Message != "cannot write the audit event" {
+				t.Errorf("message = %q", ie.Message)
+			}
+		})
 	}
 }
 

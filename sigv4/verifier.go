@@ -63,6 +63,10 @@ type Result struct {
 	// Temporary is true when the key is a temporary credential and the
 	// request carried its session token.
 	Temporary bool
+	// Body is the request body Verify read to hash it (nil for none).
+	// r.Body was reset to read the same bytes again; a handler may use
+	// either.
+	Body []byte
 }
 
 func (v *Verifier) config() (maxSkew time.Duration, maxBody int64, now time.Time, err error) {
@@ -154,7 +158,7 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 		return nil, err
 	}
 
-	payloadHash, err := hashBody(r, maxBody)
+	payloadHash, body, err := hashBody(r, maxBody)
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +185,7 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 		SignedHeaders: a.headerNames,
 		SigningTime:   a.time,
 		Temporary:     cred.SessionToken != "",
+		Body:          body,
 	}, nil
 }
 
@@ -224,19 +229,44 @@ func checkSessionToken(cred Credential, tokens []string) error {
 
 // hashBody reads at most maxBody bytes of r.Body, replaces r.Body with an
 // identical reader and returns the body's SHA-256 in lowercase hex.
-func hashBody(r *http.Request, maxBody int64) (string, error) {
+// readAllSized is io.ReadAll starting from a buffer of size bytes.
+func readAllSized(r io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				return b, nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
+func hashBody(r *http.Request, maxBody int64) (string, []byte, error) {
 	var body []byte
 	if r.Body != nil && r.Body != http.NoBody {
+		// A declared length within the bound sizes the buffer once (the
+		// doubling growth of io.ReadAll was a third of all the bytes a
+		// request allocated); the read is still bounded by maxBody.
+		size := int64(512)
+		if r.ContentLength > 0 && r.ContentLength <= maxBody {
+			size = r.ContentLength + 1 // +1 reaches EOF without growing
+		}
 		var err error
-		body, err = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		body, err = readAllSized(io.LimitReader(r.Body, maxBody+1), size)
 		if err != nil {
-			return "", fmt.Errorf("sigv4: reading body: %w", err)
+			return "", nil, fmt.Errorf("sigv4: reading body: %w", err)
 		}
 		if int64(len(body)) > maxBody {
-			return "", fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, maxBody)
+			return "", nil, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, maxBody)
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:]), nil
+	return hex.EncodeToString(sum[:]), body, nil
 }

@@ -53,6 +53,9 @@ const (
 	spoolRotateBytes = 8 << 20
 )
 
+// SpoolsAudits implements AuditSpooler: true for SQLite files.
+func (s *sqlStore) SpoolsAudits() bool { return s.spool != nil }
+
 // spoolBatch is one AppendAudits call's events, one spool record.
 type spoolBatch struct {
 	evs  []AuditEvent

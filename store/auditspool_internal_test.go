@@ -371,3 +371,17 @@ func TestAuditSpoolRecordRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestSpoolsAuditsOnlyForSQLiteFiles(t *testing.T) {
+	if !SpoolsAudits(openSQLiteFile(t)) {
+		t.Error("a SQLite file store does not report spooled audits")
+	}
+	mem, err := Open(context.Background(), "sqlite::memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	if SpoolsAudits(mem) {
+		t.Error("an in-memory store reports spooled audits (it has no file to spool to)")
+	}
+}

@@ -38,6 +38,21 @@ type AuditEvent struct {
 	SessionID string
 }
 
+// AuditSpooler is implemented by a Store whose AppendAudits may return
+// after one local write to an audit spool (SQLite files, auditspool.go)
+// rather than after a database commit.
+type AuditSpooler interface {
+	SpoolsAudits() bool
+}
+
+// SpoolsAudits reports whether s's appends are spooled: cheap, and batched
+// behind the scenes, so callers gain nothing by batching events
+// themselves. A Store that wraps another reports false unless it says so.
+func SpoolsAudits(s Store) bool {
+	sp, ok := s.(AuditSpooler)
+	return ok && sp.SpoolsAudits()
+}
+
 // AuditFilter selects audit events; zero fields match everything. String
 // fields match exactly.
 type AuditFilter struct {

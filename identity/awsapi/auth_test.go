@@ -170,3 +170,19 @@ func TestCallsOverTheKeysRateAreThrottled(t *testing.T) {
 		t.Errorf("the admin key was throttled by the workload key's calls: %d %s", resp.StatusCode, rb)
 	}
 }
+
+// A signed body over the broker's bound is refused as too large, in the
+// AWS error shape, before anything parses it; one at the bound is read
+// whole (and then judged by the model: it is not a valid request).
+func TestOversizedBodyIsRefused(t *testing.T) {
+	w := newWorld(t)
+	huge := `{"workloadName":"` + strings.Repeat("a", 512<<10) + `"}`
+	resp, rb := w.rawCall(t, watPath, huge, sign(t, w.wl, huge, time.Now()))
+	e := wantError(t, resp, rb, http.StatusRequestEntityTooLarge, "ValidationException")
+	if !strings.Contains(e.Message, "too large") {
+		t.Errorf("message %q does not say the body is too large", e.Message)
+	}
+	atBound := `{"workloadName":"` + strings.Repeat("a", 512<<10-20) + `"}`
+	resp, rb = w.rawCall(t, watPath, atBound, sign(t, w.wl, atBound, time.Now()))
+	wantError(t, resp, rb, http.StatusBadRequest, "ValidationException")
+}

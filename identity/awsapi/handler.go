@@ -179,10 +179,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, rt *route, reqID
 	if rt.control && !key.Grant.Admin {
 		return fail(newAPIError(typeAccessDenied, "access key %s is not authorized to perform bedrock-agentcore:%s: control-plane operations need an admin key", akid, rt.name))
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		return fail(&apiError{Status: http.StatusRequestEntityTooLarge, Type: typeValidation, Reason: reasonCannotParse, Message: "request body too large"})
-	}
+	// The verifier read the body (at most maxBody bytes) to hash it.
+	body := res.Body
 	ctx := identity.WithRequestInfo(r.Context(), identity.RequestInfo{RequestID: reqID})
 	// The broker binds the call to the key's workload (an admin key is
 	// bound to none) and allows bare user ids only to keys granted them.
