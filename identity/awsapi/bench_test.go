@@ -149,9 +149,10 @@ func report(b *testing.B, lat []time.Duration, elapsed time.Duration) {
 }
 
 var (
-	benchClients = flag.Int("clients", 16, "concurrent keep-alive clients of BenchmarkGetResourceOauth2TokenVaultHit")
-	benchNoAudit = flag.Bool("noaudit", false, "what-if: drop the broker's audit events instead of storing them")
-	benchRate    = flag.Float64("rate", 0, "open loop: send this many requests per second on a fixed schedule over -clients connections (0: closed loop)")
+	benchClients  = flag.Int("clients", 16, "concurrent keep-alive clients of BenchmarkGetResourceOauth2TokenVaultHit")
+	benchNoAudit  = flag.Bool("noaudit", false, "what-if: drop the broker's audit events instead of storing them")
+	benchPostgres = flag.Bool("postgres", false, "store in PostgreSQL (ONBEHALF_TEST_POSTGRES) instead of a SQLite file")
+	benchRate     = flag.Float64("rate", 0, "open loop: send this many requests per second on a fixed schedule over -clients connections (0: closed loop)")
 )
 
 // BenchmarkGetResourceOauth2TokenVaultHit is GetResourceOauth2Token for
@@ -167,7 +168,7 @@ var (
 //	go test ./identity/awsapi -run '^$' -bench VaultHit -benchtime 100000x -clients 8
 //	go test ./identity/awsapi -run '^$' -bench VaultHit -benchtime 100000x -clients 32 -rate 10000
 func BenchmarkGetResourceOauth2TokenVaultHit(b *testing.B) {
-	w := newWorldWith(b, worldOptions{bench: true, noAudit: *benchNoAudit})
+	w := newWorldWith(b, worldOptions{bench: true, noAudit: *benchNoAudit, postgres: *benchPostgres})
 	wat := w.benchWAT(b)
 	in := map[string]any{
 		"workloadIdentityToken":          wat,

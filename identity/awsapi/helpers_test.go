@@ -26,6 +26,7 @@ import (
 	"github.com/onbehalf/onbehalf/keyring"
 	"github.com/onbehalf/onbehalf/oauth"
 	"github.com/onbehalf/onbehalf/store"
+	"github.com/onbehalf/onbehalf/store/storetest"
 )
 
 const (
@@ -119,6 +120,9 @@ type worldOptions struct {
 	noAudit bool
 	// rateLimit is Options.RateLimit (burst 1).
 	rateLimit float64
+	// postgres puts the store in a fresh schema of ONBEHALF_TEST_POSTGRES
+	// instead of a SQLite file.
+	postgres bool
 }
 
 func newWorldWith(t testing.TB, opt worldOptions) *world {
@@ -132,11 +136,16 @@ func newWorldWith(t testing.TB, opt worldOptions) *world {
 			IdentifierURIs: []string{"api://" + hrAppID}, Scopes: []string{"Cases.Read"},
 		})
 	})
-	st, err := store.Open(ctx, "sqlite:"+t.TempDir()+"/onbehalf.db")
-	if err != nil {
-		t.Fatalf("store.Open: %v", err)
+	var st store.Store
+	if opt.postgres {
+		st = storetest.NewPostgres(t) // skips, saying why, without ONBEHALF_TEST_POSTGRES
+	} else {
+		var err error
+		if st, err = store.Open(ctx, "sqlite:"+t.TempDir()+"/onbehalf.db"); err != nil {
+			t.Fatalf("store.Open: %v", err)
+		}
+		t.Cleanup(func() { st.Close() })
 	}
-	t.Cleanup(func() { st.Close() })
 	w.store = st
 	if opt.noAudit {
 		st = droppedAudit{st}
