@@ -28,6 +28,15 @@
 // session ends and frees it), or for SQLite an in-process lock shared by
 // every Store opened on the same file.
 //
+// Audit events on a SQLite file go through a spool (auditspool.go):
+// AppendAudits appends them to a file next to the database with one write
+// and returns; a background loader moves them into audit_events in large
+// transactions, and the next Open replays what a killed process left,
+// each event once. ListAudit sees the store's own spooled events at once,
+// other processes' within 50 ms. SpoolsAudits tells callers (the broker)
+// that batching events themselves buys nothing. PostgreSQL and in-memory
+// stores commit every AppendAudits call.
+//
 // Vault rows are sealed by their writer; by convention the associated data
 // is the row key, so that key rotation (identity's ReencryptAll) can re-seal
 // every row with ListVault and SwapVault without knowing what it holds.
