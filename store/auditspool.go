@@ -453,7 +453,8 @@ func encodeAudits(evs []AuditEvent) []byte {
 
 func decodeAudits(b []byte) ([]AuditEvent, error) {
 	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)) {
+	// An event takes at least 10 bytes (a time and nine lengths).
+	if k <= 0 || n > uint64(len(b)-k)/10 {
 		return nil, errors.New("bad event count")
 	}
 	b = b[k:]
