@@ -173,11 +173,36 @@ func TestIdentityKeysCreatePrintsAKeyForThatWorkloadOnly(t *testing.T) {
 		t.Errorf("another-workload's key asking for %s: got %v, want AccessDeniedException", devWorkload, err)
 	}
 
+	// list shows the new key beside dev.env's admin and workload keys,
+	// never a secret.
+	list, _, err := run(t, "identity", "keys", "list", "--data-dir", dir)
+	if err != nil {
+		t.Fatalf("identity keys list: %v", err)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^ACCESS KEY ID\s+GRANT\s+CREATED$`),
+		regexp.MustCompile(`(?m)^` + creds["AWS_ACCESS_KEY_ID"] + `\s+workload another-workload\s+\d{4}-\d\d-\d\dT`),
+		regexp.MustCompile(`(?m)^` + d.Env["AWS_ACCESS_KEY_ID"] + `\s+admin\s`),
+		regexp.MustCompile(`(?m)^` + d.Env["WORKLOAD_AWS_ACCESS_KEY_ID"] + `\s+workload ` + devWorkload + `\s`),
+	} {
+		if !want.MatchString(list) {
+			t.Errorf("identity keys list does not match %s:\n%s", want, list)
+		}
+	}
+	for _, secret := range []string{creds["AWS_SECRET_ACCESS_KEY"], d.Env["AWS_SECRET_ACCESS_KEY"], d.Env["WORKLOAD_AWS_SECRET_ACCESS_KEY"]} {
+		if secret == "" || strings.Contains(list, secret) {
+			t.Errorf("identity keys list shows a secret (or the test lost one)")
+		}
+	}
+
 	if out, _, err := run(t, "identity", "keys", "revoke", creds["AWS_ACCESS_KEY_ID"], "--data-dir", dir); err != nil || !strings.Contains(out, "revoked") {
 		t.Errorf("revoke: %v %q", err, out)
 	}
 	if _, _, err := run(t, "identity", "keys", "revoke", creds["AWS_ACCESS_KEY_ID"], "--data-dir", dir); err == nil {
 		t.Error("revoking an unknown key succeeded")
+	}
+	if list, _, _ := run(t, "identity", "keys", "list", "--data-dir", dir); strings.Contains(list, creds["AWS_ACCESS_KEY_ID"]) {
+		t.Errorf("a revoked key is still listed:\n%s", list)
 	}
 }
 

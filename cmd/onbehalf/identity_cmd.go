@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"text/tabwriter"
+	"time"
 
 	"github.com/onbehalf/onbehalf/config"
 	"github.com/onbehalf/onbehalf/identity/awsapi"
@@ -23,7 +26,7 @@ func newIdentityCommand() *cobra.Command {
 		Use:   "keys",
 		Short: "SigV4 access keys the identity API accepts: admin keys, and per-workload data-plane keys",
 	}
-	keys.AddCommand(newKeysCreateCommand(), newKeysRevokeCommand())
+	keys.AddCommand(newKeysCreateCommand(), newKeysListCommand(), newKeysRevokeCommand())
 	cmd.AddCommand(keys)
 	return cmd
 }
@@ -104,6 +107,53 @@ func newKeysCreateCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&g.Admin, "admin", false, "an admin key: control plane and every data-plane call")
 	cmd.Flags().StringVar(&g.Workload, "workload", "", "a workload key: data plane only, for this workload identity only")
 	cmd.Flags().BoolVar(&g.AllowUserID, "allow-user-id", false, "let the workload key call GetWorkloadAccessTokenForUserId (an unverified user id)")
+	f.add(cmd)
+	return cmd
+}
+
+func newKeysListCommand() *cobra.Command {
+	var f keyStoreFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List access keys: id, what each may do, when it was created (never a secret)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ks, done, err := f.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer done()
+			keys, err := ks.List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				for _, k := range keys {
+					if err := enc.Encode(k); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ACCESS KEY ID\tGRANT\tCREATED")
+			for _, k := range keys {
+				grant := "admin"
+				if !k.Grant.Admin {
+					grant = "workload " + k.Grant.Workload
+					if k.Grant.AllowUserID {
+						grant += " (+user id)"
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", k.AccessKeyID, grant, k.CreatedAt.UTC().Format(time.RFC3339))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per line")
 	f.add(cmd)
 	return cmd
 }

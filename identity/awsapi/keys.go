@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -225,6 +227,56 @@ func (s *KeyStore) Lookup(ctx context.Context, id string) (AccessKey, error) {
 	s.cache[id] = cachedKey{key: k, expires: now.Add(s.ttl)}
 	s.mu.Unlock()
 	return k, nil
+}
+
+// KeyInfo describes a stored access key without its secret.
+type KeyInfo struct {
+	AccessKeyID string    `json:"accessKeyId"`
+	Grant       Grant     `json:"grant"`
+	CreatedAt   time.Time `json:"createdAt"`
+}
+
+// List returns every stored access key, without secrets, oldest first.
+// Key rows are the vault rows that never expire (token rows always do), so
+// no user's token is opened to find them; a row that does not open as the
+// key its id names is skipped.
+func (s *KeyStore) List(ctx context.Context) ([]KeyInfo, error) {
+	var out []KeyInfo
+	after := ""
+	for {
+		rows, err := s.st.ListVault(ctx, after, 500)
+		if err != nil {
+			return nil, fmt.Errorf("awsapi: list access keys: %w", err)
+		}
+		for _, e := range rows {
+			if !e.ExpiresAt.Equal(neverExpires) {
+				continue
+			}
+			plain, err := s.kr.Open(e.Ciphertext, []byte(e.Key))
+			if err != nil {
+				continue
+			}
+			var k AccessKey
+			if json.Unmarshal(plain, &k) != nil || k.Grant.Validate() != nil {
+				continue
+			}
+			if row, _ := keyRow(k.AccessKeyID); row != e.Key {
+				continue
+			}
+			out = append(out, KeyInfo{AccessKeyID: k.AccessKeyID, Grant: k.Grant, CreatedAt: k.CreatedAt})
+		}
+		if len(rows) < 500 {
+			break
+		}
+		after = rows[len(rows)-1].Key
+	}
+	slices.SortFunc(out, func(a, b KeyInfo) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.AccessKeyID, b.AccessKeyID)
+	})
+	return out, nil
 }
 
 // Revoke deletes the key; this replica refuses it at once, others within

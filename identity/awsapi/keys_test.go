@@ -3,7 +3,9 @@ package awsapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,5 +115,53 @@ func TestAnotherReplicaSeesARevocationWithinTheCacheTTL(t *testing.T) {
 	now = now.Add(11 * time.Second)
 	if _, err := replica.Lookup(ctx, k.AccessKeyID); !errors.Is(err, awsapi.ErrUnknownAccessKey) {
 		t.Errorf("after the TTL: %v, want ErrUnknownAccessKey", err)
+	}
+}
+
+// List shows every key with its grant and never a secret; token rows in
+// the same vault table (they expire) are not keys and are not opened.
+func TestListShowsKeysWithoutSecrets(t *testing.T) {
+	ks, st, kr, _ := newKeyStore(t)
+	ctx := context.Background()
+	admin, err := ks.Create(ctx, awsapi.Grant{Admin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl, err := ks.Create(ctx, awsapi.Grant{Workload: "w-1", AllowUserID: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A broker token row, sealed the same way (associated data = row key).
+	sealed, err := kr.Seal([]byte(`{"accessKeyId":"AKOBXXXXXXXXXXXXXXXX"}`), []byte("token-row"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutVault(ctx, store.VaultEntry{Key: "token-row", Ciphertext: sealed, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ks.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]awsapi.Grant{}
+	for _, k := range got {
+		ids[k.AccessKeyID] = k.Grant
+		if k.CreatedAt.IsZero() {
+			t.Errorf("%s has no creation time", k.AccessKeyID)
+		}
+	}
+	want := map[string]awsapi.Grant{admin.AccessKeyID: {Admin: true}, wl.AccessKeyID: {Workload: "w-1", AllowUserID: true}}
+	if fmt.Sprint(ids) != fmt.Sprint(want) {
+		t.Errorf("List = %v, want %v", ids, want)
+	}
+	js, _ := json.Marshal(got)
+	if strings.Contains(string(js), admin.SecretAccessKey) || strings.Contains(string(js), wl.SecretAccessKey) {
+		t.Errorf("List output holds a secret: %s", js)
+	}
+	if err := ks.Revoke(ctx, wl.AccessKeyID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ks.List(ctx); len(got) != 1 || got[0].AccessKeyID != admin.AccessKeyID {
+		t.Errorf("after revoking the workload key: %v, want only the admin key", got)
 	}
 }
