@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/onbehalf/onbehalf/authorizer"
@@ -57,7 +58,52 @@ type FrontDoor struct {
 	SessionMaxLifetime time.Duration
 	Now                func() time.Time
 	Logger             *slog.Logger
+
+	sweepMu   sync.Mutex
+	lastSweep time.Time
+	sweeping  sync.WaitGroup
 }
+
+// Expired sessions are deleted, conversation and all, once they have been
+// expired for sessionPurgeGrace: until then an expired id still gets "this
+// session has expired" (not a silent fresh start), after it the rows and
+// the user data they hold are gone. The front door sweeps at most every
+// sessionSweepEvery, in the background of a request.
+const (
+	sessionPurgeGrace = 24 * time.Hour
+	sessionSweepEvery = 10 * time.Minute
+	sessionSweepLimit = time.Minute // bounds one sweep's DELETE
+)
+
+// sweepSessions starts a purge of long-expired sessions unless one ran
+// within sessionSweepEvery.
+func (f *FrontDoor) sweepSessions(now time.Time) {
+	f.sweepMu.Lock()
+	if !f.lastSweep.IsZero() && now.Sub(f.lastSweep) < sessionSweepEvery {
+		f.sweepMu.Unlock()
+		return
+	}
+	f.lastSweep = now
+	f.sweeping.Add(1)
+	f.sweepMu.Unlock()
+	go func() {
+		defer f.sweeping.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), sessionSweepLimit)
+		defer cancel()
+		n, err := f.Sessions.DeleteExpiredSessions(ctx, now.Add(-f.idle()-sessionPurgeGrace), now.Add(-f.maxLifetime()-sessionPurgeGrace))
+		if err != nil {
+			f.logger().Warn("purging expired sessions failed", "error", err)
+			return
+		}
+		if n > 0 {
+			f.logger().Info("purged expired sessions", "count", n)
+		}
+	}()
+}
+
+// WaitSweeps waits for a running purge of expired sessions (for a clean
+// shutdown, and tests).
+func (f *FrontDoor) WaitSweeps() { f.sweeping.Wait() }
 
 // ServeHTTP authenticates /invocations, passes /ping through (with no
 // credential of the caller), serves the UI, and answers 404 to anything
@@ -179,6 +225,7 @@ func (f *FrontDoor) deny(w http.ResponseWriter, requestID string, err error) {
 // A non-zero status means refuse with msg.
 func (f *FrontDoor) session(ctx context.Context, id string, c *authorizer.Claims) (string, int, string) {
 	now := f.now()
+	f.sweepSessions(now)
 	if id == "" {
 		id = newID("session-")
 	} else if len(id) < minSessionIDLen || len(id) > maxSessionIDLen || !printableASCII(id) {

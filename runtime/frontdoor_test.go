@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -206,6 +207,37 @@ func TestFrontDoorExpiresIdleAndOldSessions(t *testing.T) {
 		}
 	}
 	t.Error("a session stayed usable for more than 9 hours")
+}
+
+// Sessions expired for over a day are deleted with their conversations;
+// one expired for less still answers "expired".
+func TestFrontDoorPurgesLongExpiredSessions(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	longGone := "session-" + strings.Repeat("p", 32)
+	recent := "session-" + strings.Repeat("q", 32)
+	if rec := f.invoke("jane.smith@company.com", longGone); rec.Code != http.StatusOK {
+		t.Fatalf("open: %d", rec.Code)
+	}
+	f.door.WaitSweeps()
+	f.now = f.now.Add(DefaultSessionIdleTimeout + sessionPurgeGrace + time.Hour)
+	if rec := f.invoke("jane.smith@company.com", recent); rec.Code != http.StatusOK {
+		t.Fatalf("open: %d", rec.Code)
+	}
+	f.door.WaitSweeps()
+	if _, err := f.door.Sessions.GetSession(ctx, longGone); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a session expired for over a day is still stored: %v", err)
+	}
+	// recent expires now, and is within the grace at the next sweep.
+	f.now = f.now.Add(DefaultSessionIdleTimeout + sessionSweepEvery + time.Minute)
+	rec := f.invoke("jane.smith@company.com", recent)
+	f.door.WaitSweeps()
+	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "expired") {
+		t.Errorf("a session expired minutes ago: %d %s, want 404 saying it expired", rec.Code, rec.Body)
+	}
+	if _, err := f.door.Sessions.GetSession(ctx, recent); err != nil {
+		t.Errorf("a session expired minutes ago was purged: %v", err)
+	}
 }
 
 func TestFrontDoorRejectsMalformedSessionIDs(t *testing.T) {

@@ -53,6 +53,7 @@ type Stack struct {
 
 	servers     []*http.Server
 	authorizers []*authorizer.Authorizer
+	fronts      []*runtime.FrontDoor
 	logger      *slog.Logger
 	cancel      context.CancelFunc
 }
@@ -154,6 +155,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err
 		SessionMaxLifetime: maxLife,
 		Logger:             opts.Logger.With("component", "runtime"),
 	}
+	s.fronts = append(s.fronts, front)
 	if ui := cfg.Runtime.UI; ui != nil {
 		wc := webui.Config{Authority: ui.Authority, ClientID: ui.ClientID, Scopes: ui.Scopes}
 		if err := wc.Validate(); err != nil {
@@ -211,6 +213,9 @@ func (s *Stack) Close() {
 		a.Close()
 	}
 	s.cancel()
+	for _, f := range s.fronts {
+		f.WaitSweeps() // a session purge in flight finishes before the store closes
+	}
 	if s.Store != nil {
 		_ = s.Store.Close()
 	}

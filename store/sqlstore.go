@@ -343,6 +343,19 @@ func (s *sqlStore) CreateSession(ctx context.Context, sess Session) error {
 	return nil
 }
 
+func (s *sqlStore) DeleteExpiredSessions(ctx context.Context, lastSeenBefore, createdBefore time.Time) (int64, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2`,
+		dbTime(lastSeenBefore), dbTime(createdBefore))
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
+	}
+	return n, nil
+}
+
 func (s *sqlStore) GetSession(ctx context.Context, id string) (Session, error) {
 	sess, _, err := s.getSession(ctx, id)
 	return sess, err

@@ -233,3 +233,28 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 		t.Errorf("ListAudit: %d events, want %d", len(got), n)
 	}
 }
+
+func testDeleteExpiredSessions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	at := func(id string, created, lastSeen time.Duration) {
+		sess := newSession(id)
+		sess.CreatedAt, sess.LastSeenAt = base.Add(created), base.Add(lastSeen)
+		createSession(t, s, sess)
+	}
+	at("idle-too-long", 0, time.Minute) // last seen before the idle cut
+	at("too-old", 0, 50*time.Minute)    // busy, but created before the age cut
+	at("alive", 30*time.Minute, 50*time.Minute)
+	at("on-the-line", 20*time.Minute, 40*time.Minute) // exactly at both cuts: kept
+	n, err := s.DeleteExpiredSessions(ctx, base.Add(40*time.Minute), base.Add(20*time.Minute))
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteExpiredSessions = %d, %v; want 2", n, err)
+	}
+	for id, want := range map[string]error{"idle-too-long": store.ErrNotFound, "too-old": store.ErrNotFound, "alive": nil, "on-the-line": nil} {
+		if _, err := s.GetSession(ctx, id); !errors.Is(err, want) {
+			t.Errorf("GetSession(%q) after the purge = %v, want %v", id, err, want)
+		}
+	}
+	if n, err := s.DeleteExpiredSessions(ctx, base.Add(40*time.Minute), base.Add(20*time.Minute)); err != nil || n != 0 {
+		t.Errorf("second purge = %d, %v; want 0", n, err)
+	}
+}

@@ -35,6 +35,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpdateSessionFnErrorLeavesRowUnchanged", testUpdateSessionFnError},
 		{"UpdateSessionRefusesIDChange", testUpdateSessionIDChange},
 		{"UpdateSessionConcurrentUpdatersAllApply", testUpdateSessionConcurrent},
+		{"DeleteExpiredSessionsRemovesOnlyExpired", testDeleteExpiredSessions},
 		{"ConcurrentWritersAllSucceed", testConcurrentWriters},
 		{"ListAuditPagesByBeforeID", testListAuditPagesByID},
 		{"AppendAuditsStoresABatchInOrder", testAppendAuditsInOneCommit},
