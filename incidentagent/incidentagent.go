@@ -1,12 +1,14 @@
 package incidentagent
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/onbehalf/onbehalf/agent"
 	"github.com/onbehalf/onbehalf/identity"
@@ -56,9 +58,9 @@ func Handler(cfg Config) runtime.Handler {
 				return tokenError(err)
 			}
 		}
-		conv := loadConversation(ctx, cfg.Sessions, inv.SessionID)
+		conv, base := loadConversation(ctx, cfg.Sessions, inv.SessionID)
 		runErr := a.Run(ctx, conv, inv.Prompt, emit)
-		if err := saveConversation(ctx, cfg.Sessions, inv.SessionID, conv); err != nil && runErr == nil {
+		if err := saveConversation(ctx, cfg.Sessions, inv.SessionID, conv, base); err != nil && runErr == nil {
 			return errors.New("the answer could not be saved to this conversation")
 		}
 		if runErr != nil {
@@ -103,31 +105,66 @@ func userError(err error) error {
 	return fmt.Errorf("the agent failed: %w", err)
 }
 
-func loadConversation(ctx context.Context, sessions store.Store, id string) *agent.Conversation {
+// loaded is what a turn started from: the stored conversation's bytes,
+// its message count and its pending writes, so that saving can tell
+// whether another turn of the same session saved in between.
+type loaded struct {
+	raw      []byte
+	messages int
+	pending  string // JSON of Pending
+}
+
+func loadConversation(ctx context.Context, sessions store.Store, id string) (*agent.Conversation, loaded) {
 	conv := &agent.Conversation{}
 	if sessions == nil || id == "" {
-		return conv
+		return conv, loaded{}
 	}
 	s, err := sessions.GetSession(ctx, id)
 	if err != nil || len(s.Messages) == 0 {
-		return conv
+		return conv, loaded{}
 	}
 	if json.Unmarshal(s.Messages, conv) != nil {
-		return &agent.Conversation{}
+		return &agent.Conversation{}, loaded{raw: s.Messages}
 	}
-	return conv
+	return conv, loaded{raw: s.Messages, messages: len(conv.Messages), pending: pendingJSON(conv.Pending)}
 }
 
-func saveConversation(ctx context.Context, sessions store.Store, id string, conv *agent.Conversation) error {
+func pendingJSON(p []agent.PendingCall) string {
+	if len(p) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(p)
+	return string(b)
+}
+
+// saveConversation stores conv. If another turn of the session saved
+// since this one loaded (two messages sent at once), this turn's new
+// messages are appended after what that turn stored, so neither turn is
+// lost; pending writes are this turn's only if it changed them (a write
+// the other turn confirmed and ran is never brought back).
+func saveConversation(ctx context.Context, sessions store.Store, id string, conv *agent.Conversation, base loaded) error {
 	if sessions == nil || id == "" {
 		return nil
 	}
-	conv.Messages = trim(conv.Messages)
-	b, err := json.Marshal(conv)
-	if err != nil {
-		return err
-	}
-	err = sessions.UpdateSession(ctx, id, func(s store.Session) (store.Session, error) {
+	added := conv.Messages[min(base.messages, len(conv.Messages)):]
+	oursChangedPending := pendingJSON(conv.Pending) != base.pending
+	err := sessions.UpdateSession(ctx, id, func(s store.Session) (store.Session, error) {
+		out := *conv
+		if !bytes.Equal(s.Messages, base.raw) {
+			var cur agent.Conversation
+			if len(s.Messages) > 0 && json.Unmarshal(s.Messages, &cur) != nil {
+				cur = agent.Conversation{}
+			}
+			out.Messages = append(slices.Clip(cur.Messages), added...)
+			if !oursChangedPending {
+				out.Pending = cur.Pending
+			}
+		}
+		out.Messages = trim(out.Messages)
+		b, err := json.Marshal(out)
+		if err != nil {
+			return s, err
+		}
 		s.Messages = b
 		return s, nil
 	})
