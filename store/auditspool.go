@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,15 +75,16 @@ type auditSpool struct {
 	loadAt      int
 
 	mu       sync.Mutex
-	file     *spool.File   // current file; nil until the first append
+	closed   bool          // close has begun: appends and flushes fail
+	file     *spool.File   // current file; nil until the first append, or after a failed one
 	retired  []*spool.File // older files with events still to load, oldest first
-	broken   error         // a failed append: the file's tail is unknown, so no more appends
 	queue    []spoolBatch  // appended, not yet loaded, in order
 	queued   int           // events in queue
 	appended uint64        // events appended since open
 	loaded   uint64        // events loaded since open
 	runs     uint64        // loader runs finished
 	loadErr  error         // the last run's error, nil after a good one
+	failures int           // loader runs failed in a row
 	changed  chan struct{} // closed and replaced after every loader run
 
 	wake chan struct{}
@@ -95,6 +98,11 @@ type auditSpool struct {
 // openAuditSpool replays the spool files left by processes that died for
 // the database at dbPath, then starts the loader.
 func openAuditSpool(ctx context.Context, s *sqlStore, dbPath string) (*auditSpool, error) {
+	// Every process must find the same spool files, whichever link it
+	// opened the database through.
+	if real, err := filepath.EvalSymlinks(dbPath); err == nil {
+		dbPath = real
+	}
 	a := &auditSpool{
 		s:           s,
 		prefix:      dbPath + "-audit-",
@@ -109,18 +117,38 @@ func openAuditSpool(ctx context.Context, s *sqlStore, dbPath string) (*auditSpoo
 	if err := a.replayOrphans(ctx); err != nil {
 		return nil, err
 	}
+	if spoolTestHook != nil {
+		spoolTestHook(a)
+	}
 	go a.run()
 	return a, nil
 }
 
+// spoolTestHook, when set (by tests), sees every spool before its loader
+// starts.
+var spoolTestHook func(*auditSpool)
+
+// errSpoolClosed: the store is closing or closed.
+var errSpoolClosed = errors.New("store is closed")
+
+// spoolFailFast is how many loader runs in a row must fail before a full
+// queue fails appends at once instead of waiting.
+const spoolFailFast = 3
+
 // append spools evs (times already filled) and returns once the record is
-// written.
+// written. A batch too large for one record is split into several.
 func (a *auditSpool) append(ctx context.Context, evs []AuditEvent) error {
 	rec := encodeAudits(evs)
+	if len(rec) > spool.MaxRecord && len(evs) > 1 {
+		if err := a.append(ctx, evs[:len(evs)/2]); err != nil {
+			return err
+		}
+		return a.append(ctx, evs[len(evs)/2:])
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for a.queued >= spoolMaxQueued {
-		if a.loadErr != nil {
+	for a.queued >= spoolMaxQueued && !a.closed {
+		if a.failures >= spoolFailFast {
 			return fmt.Errorf("store: audit spool full and not loading: %w", a.loadErr)
 		}
 		ch := a.changed
@@ -134,22 +162,27 @@ func (a *auditSpool) append(ctx context.Context, evs []AuditEvent) error {
 			return fmt.Errorf("store: audit spool full: %w", ctx.Err())
 		}
 	}
-	if a.broken != nil {
-		return fmt.Errorf("store: audit spool: %w", a.broken)
+	if a.closed {
+		return fmt.Errorf("store: audit spool: %w", errSpoolClosed)
 	}
 	if a.file == nil || a.file.Size() >= a.rotateBytes {
 		f, err := spool.Create(a.prefix)
 		if err != nil {
 			return fmt.Errorf("store: audit spool: %w", err)
 		}
-		if a.file != nil {
-			a.retired = append(a.retired, a.file)
-		}
+		a.retire()
 		a.file = f
 	}
 	end, err := a.file.Append(rec)
+	if errors.Is(err, spool.ErrTooLarge) {
+		return fmt.Errorf("store: audit spool: one event of %d bytes: %w", len(rec), err)
+	}
 	if err != nil {
-		a.broken = err
+		// The file's tail is now unknown: no more appends to it. What it
+		// holds before the failed record still loads (offsets are only
+		// ever recorded at whole records); the next append starts a new
+		// file, so a passing disk error fails only the calls it hit.
+		a.retire()
 		return fmt.Errorf("store: audit spool: %w", err)
 	}
 	a.queue = append(a.queue, spoolBatch{evs: evs, file: a.file, end: end})
@@ -159,6 +192,15 @@ func (a *auditSpool) append(ctx context.Context, evs []AuditEvent) error {
 		a.kick()
 	}
 	return nil
+}
+
+// retire moves the current file, if any, to the retired list. Called with
+// a.mu held.
+func (a *auditSpool) retire() {
+	if a.file != nil {
+		a.retired = append(a.retired, a.file)
+		a.file = nil
+	}
 }
 
 func (a *auditSpool) kick() {
@@ -174,6 +216,10 @@ func (a *auditSpool) flush(ctx context.Context) error {
 	a.mu.Lock()
 	target, runs := a.appended, a.runs
 	for a.loaded < target {
+		if a.closed {
+			a.mu.Unlock()
+			return fmt.Errorf("store: audit spool: %w", errSpoolClosed)
+		}
 		if a.runs > runs && a.loadErr != nil {
 			err := a.loadErr
 			a.mu.Unlock()
@@ -242,18 +288,31 @@ func (a *auditSpool) loadOnce() bool {
 	cancel()
 
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	a.runs++
 	a.loadErr = err
+	var finished []*spool.File
 	if err == nil {
-		a.queue = append([]spoolBatch(nil), a.queue[k:]...)
+		clear(a.queue[:k]) // the loaded batches' events can go
+		a.queue = a.queue[k:]
 		a.queued -= n
 		a.loaded += uint64(n)
-		a.dropFinished()
+		a.failures = 0
+		finished = a.takeFinished()
+	} else {
+		a.failures++
 	}
+	more := err == nil && len(a.queue) > 0
+	a.mu.Unlock()
+	// Deleting files and their rows waits for the database: not while
+	// appends wait for a.mu.
+	for _, f := range finished {
+		a.forget(f)
+	}
+	a.mu.Lock()
 	close(a.changed)
 	a.changed = make(chan struct{})
-	return err == nil && len(a.queue) > 0
+	a.mu.Unlock()
+	return more
 }
 
 // auditLoadTimeout bounds one loading transaction.
@@ -279,17 +338,20 @@ func setLoaded(ctx context.Context, tx *sql.Tx, path string, end int64) error {
 	return err
 }
 
-// dropFinished deletes the retired files whose events are all loaded.
-// Called with a.mu held.
-func (a *auditSpool) dropFinished() {
+// takeFinished removes from the retired list, and returns, the files
+// whose events are all loaded (the queue is in file order, so those before
+// the first queued batch's file). Called with a.mu held.
+func (a *auditSpool) takeFinished() []*spool.File {
+	var out []*spool.File
 	for len(a.retired) > 0 {
 		f := a.retired[0]
 		if len(a.queue) > 0 && a.queue[0].file == f {
-			return
+			break
 		}
 		a.retired = a.retired[1:]
-		a.forget(f)
+		out = append(out, f)
 	}
+	return out
 }
 
 // forget deletes a fully loaded file, then its audit_spool row. A crash
@@ -312,49 +374,59 @@ func (a *auditSpool) close() error {
 }
 
 func (a *auditSpool) shutdown() error {
+	// From here on appends fail (one already writing finishes first: it
+	// holds a.mu), so what the loader drains below is everything.
+	a.mu.Lock()
+	a.closed = true
+	close(a.changed) // wake appends waiting for room, and flushes
+	a.changed = make(chan struct{})
+	a.mu.Unlock()
 	close(a.stop)
 	<-a.done
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if len(a.queue) > 0 || a.broken != nil {
-		for _, f := range a.retired {
+	a.retire()
+	files := a.retired
+	a.retired = nil
+	if len(a.queue) > 0 {
+		for _, f := range files {
 			f.Close()
 		}
-		if a.file != nil {
-			a.file.Close()
-		}
-		if a.broken != nil {
-			return fmt.Errorf("store: audit spool: %w", a.broken)
-		}
-		return fmt.Errorf("store: audit spool: %d events not loaded, left in %s for the next open: %w", a.queued, a.queue[0].file.Path(), a.loadErr)
+		return fmt.Errorf("store: audit spool: %d events not loaded, left in %s for the next open: %v", a.queued, a.queue[0].file.Path(), a.loadErr)
 	}
-	for _, f := range a.retired {
+	for _, f := range files {
 		a.forget(f)
 	}
-	if a.file != nil {
-		a.forget(a.file)
-	}
-	a.retired, a.file = nil, nil
 	return nil
 }
 
 // replayOrphans loads the unloaded records of every spool file of this
 // database that no live process holds, then deletes the file. A torn or
-// corrupt tail (the last write of a process killed mid-write, or a
+// corrupt record (the last write of a process killed mid-write, or a
 // damaged disk) ends the replay of that file: the records before it are
-// loaded and the file is renamed to *.corrupt, kept for inspection.
+// loaded, the file is renamed to *.corrupt and kept for inspection, and an
+// audit event (ActionAuditSpoolDamaged) says so in the trail itself. A
+// file that cannot be opened is left for a later Open. Only a failure to
+// write to the database fails Open.
 func (a *auditSpool) replayOrphans(ctx context.Context) error {
-	paths, err := filepath.Glob(escapeGlob(a.prefix) + "*.spool")
+	pattern := escapeGlob(a.prefix) + "*.spool"
+	tmps, _ := filepath.Glob(pattern + ".tmp")
+	for _, p := range tmps {
+		if ours(a.prefix, strings.TrimSuffix(p, ".tmp")) {
+			spool.RemoveStaleTemp(p)
+		}
+	}
+	paths, err := filepath.Glob(pattern)
 	if err != nil {
 		return fmt.Errorf("store: audit spool: %w", err)
 	}
 	for _, p := range paths {
-		f, err := spool.Claim(p)
-		if errors.Is(err, spool.ErrBusy) || errors.Is(err, os.ErrNotExist) {
+		if !ours(a.prefix, p) {
 			continue
 		}
+		f, err := spool.Claim(p)
 		if err != nil {
-			return fmt.Errorf("store: audit spool: %w", err)
+			continue // held by a live process, gone, or unreadable: not ours to load now
 		}
 		if err := a.replay(ctx, f); err != nil {
 			f.Close()
@@ -364,14 +436,29 @@ func (a *auditSpool) replayOrphans(ctx context.Context) error {
 	return nil
 }
 
+// spoolName is the part Create adds to the prefix.
+var spoolName = regexp.MustCompile(`^[0-9a-f]{16}\.spool$`)
+
+// ours reports whether path is a spool file of this database (and not of
+// one whose name merely starts like it).
+func ours(prefix, path string) bool {
+	rest, ok := strings.CutPrefix(path, prefix)
+	return ok && spoolName.MatchString(rest)
+}
+
+// ActionAuditSpoolDamaged is the audit action recording that a spool file
+// was damaged: some events in it could not be read back.
+const ActionAuditSpoolDamaged = "AuditSpoolDamaged"
+
 func (a *auditSpool) replay(ctx context.Context, f *spool.File) error {
 	from := spool.HeaderSize
-	err := a.s.read.QueryRowContext(ctx, `SELECT loaded FROM audit_spool WHERE file = $1`, filepath.Base(f.Path())).Scan(&from)
+	name := filepath.Base(f.Path())
+	err := a.s.read.QueryRowContext(ctx, `SELECT loaded FROM audit_spool WHERE file = $1`, name).Scan(&from)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store: audit spool replay: %w", err)
 	}
 	var batch []spoolBatch
-	n := 0
+	n, total, good := 0, 0, from
 	load := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -391,6 +478,8 @@ func (a *auditSpool) replay(ctx context.Context, f *spool.File) error {
 		}
 		batch = append(batch, spoolBatch{evs: evs, file: f, end: end})
 		n += len(evs)
+		total += len(evs)
+		good = end
 		if n >= spoolLoadMax {
 			return load()
 		}
@@ -402,16 +491,27 @@ func (a *auditSpool) replay(ctx context.Context, f *spool.File) error {
 	if err := load(); err != nil {
 		return fmt.Errorf("store: audit spool replay: %w", err)
 	}
-	if rerr != nil {
-		// Keep the damaged file out of the next replay's way, but keep it.
-		if err := os.Rename(f.Path(), f.Path()+".corrupt"); err != nil {
-			return fmt.Errorf("store: audit spool replay: %w", err)
-		}
-		f.Close()
-		_, _ = a.s.write.ExecContext(ctx, `DELETE FROM audit_spool WHERE file = $1`, filepath.Base(f.Path()))
+	if rerr == nil {
+		a.forget(f)
 		return nil
 	}
-	a.forget(f)
+	// Record the damage in the trail, then keep the file out of the next
+	// replay's way, but keep it. If the rename fails, the next Open
+	// replays from the recorded offset and finds the same damage.
+	damaged := AuditEvent{
+		Time: a.s.now(), Action: ActionAuditSpoolDamaged, Outcome: "corrupt",
+		Detail: fmt.Sprintf("%s unreadable from byte %d of %d; %d events loaded from it at this replay; kept as %s.corrupt",
+			name, good, f.Size(), total, name),
+	}
+	if err := a.s.insertAudits(ctx, []AuditEvent{damaged}, nil); err != nil {
+		return fmt.Errorf("store: audit spool replay: %w", err)
+	}
+	if err := os.Rename(f.Path(), f.Path()+".corrupt"); err != nil {
+		f.Close()
+		return nil
+	}
+	f.Close()
+	_, _ = a.s.write.ExecContext(ctx, `DELETE FROM audit_spool WHERE file = $1`, name)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -53,6 +54,13 @@ func spoolChild(db string) {
 		w.Flush()
 	}
 	os.Exit(0)
+}
+
+// withSpools applies set to every spool opened during the test, before
+// its loader starts.
+func withSpools(t *testing.T, set func(*auditSpool)) {
+	spoolTestHook = set
+	t.Cleanup(func() { spoolTestHook = nil })
 }
 
 func spoolFiles(t *testing.T, db string) []string {
@@ -244,8 +252,24 @@ func TestAuditSpoolReplayStopsAtTornTailAndKeepsTheFile(t *testing.T) {
 	fh.Close()
 	s := openAt(t, db)
 	defer s.Close()
-	if got := details(t, s); fmt.Sprint(got) != "map[a1:1 b1:1 b2:1]" {
+	got := details(t, s)
+	damage := ""
+	for d := range got {
+		if strings.Contains(d, "unreadable") {
+			damage = d
+			delete(got, d)
+		}
+	}
+	if fmt.Sprint(got) != "map[a1:1 b1:1 b2:1]" {
 		t.Errorf("after replay of a torn file: %v, want a1 b1 b2 once each", got)
+	}
+	// The trail itself says a spool file was damaged, and where.
+	base := filepath.Base(path)
+	if want := base + " unreadable from byte "; !strings.HasPrefix(damage, want) || !strings.Contains(damage, "3 events loaded") || !strings.HasSuffix(damage, base+".corrupt") {
+		t.Errorf("damage event detail = %q, want it to name %s, the byte, the 3 events loaded and the .corrupt file", damage, base)
+	}
+	if evs, err := s.ListAudit(context.Background(), AuditFilter{Action: ActionAuditSpoolDamaged}); err != nil || len(evs) != 1 || evs[0].Outcome != "corrupt" {
+		t.Errorf("%s events = %+v, %v; want one with outcome corrupt", ActionAuditSpoolDamaged, evs, err)
 	}
 	if files := spoolFiles(t, db); len(files) != 1 || files[0] != path+".corrupt" {
 		t.Errorf("spool files: %v, want only %s.corrupt", files, path)
@@ -254,8 +278,8 @@ func TestAuditSpoolReplayStopsAtTornTailAndKeepsTheFile(t *testing.T) {
 	s.Close()
 	s2 := openAt(t, db)
 	defer s2.Close()
-	if got := details(t, s2); len(got) != 3 {
-		t.Errorf("after a second open: %v", got)
+	if got := details(t, s2); len(got) != 4 {
+		t.Errorf("after a second open: %v, want the 3 events and the one damage event", got)
 	}
 }
 
@@ -263,13 +287,8 @@ func TestAuditSpoolReplayStopsAtTornTailAndKeepsTheFile(t *testing.T) {
 // the same database: it loads its own events, once.
 func TestAuditSpoolOfALiveStoreIsNotReplayed(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "onbehalf.db")
+	withSpools(t, func(sp *auditSpool) { sp.interval = time.Hour }) // nothing loads until Close
 	a := openAt(t, db)
-	a.spool.mu.Lock()
-	a.spool.interval = time.Hour // nothing loads until Close
-	a.spool.mu.Unlock()
-	// Let the loader pick up the new interval.
-	a.spool.kick()
-	time.Sleep(20 * time.Millisecond)
 	if err := a.AppendAudits(context.Background(), evsNamed("x1", "x2")); err != nil {
 		t.Fatal(err)
 	}
@@ -301,11 +320,9 @@ func TestAuditSpoolOfALiveStoreIsNotReplayed(t *testing.T) {
 
 func TestAuditSpoolRotatesAndDeletesLoadedFiles(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "onbehalf.db")
+	withSpools(t, func(sp *auditSpool) { sp.rotateBytes, sp.interval = 1024, time.Hour })
 	s := openAt(t, db)
 	defer s.Close()
-	s.spool.mu.Lock()
-	s.spool.rotateBytes = 1024
-	s.spool.mu.Unlock()
 	ctx := context.Background()
 	for i := range 200 {
 		if err := s.AppendAudits(ctx, evsNamed("r"+strconv.Itoa(i))); err != nil {
@@ -333,9 +350,10 @@ func TestAuditSpoolRotatesAndDeletesLoadedFiles(t *testing.T) {
 	}
 }
 
-// An event that cannot be written to the spool fails its AppendAudits,
-// and so does every later one (the file's tail is unknown).
-func TestAuditSpoolWriteFailureFailsTheCall(t *testing.T) {
+// An event that cannot be written to the spool fails its AppendAudits;
+// the file is retired (its tail is unknown) and the next append starts a
+// new one, so a passing disk error fails only the calls it hit.
+func TestAuditSpoolWriteFailureFailsTheCallOnly(t *testing.T) {
 	s := openSQLiteFile(t)
 	ctx := context.Background()
 	if err := s.AppendAudits(ctx, evsNamed("ok")); err != nil {
@@ -344,14 +362,89 @@ func TestAuditSpoolWriteFailureFailsTheCall(t *testing.T) {
 	s.spool.mu.Lock()
 	s.spool.file.Close() // the disk goes away under the open file
 	s.spool.mu.Unlock()
-	for _, d := range []string{"lost1", "lost2"} {
-		err := s.AppendAudits(ctx, evsNamed(d))
-		if err == nil || !strings.Contains(err.Error(), "audit spool") {
-			t.Fatalf("AppendAudits with a dead spool = %v, want an audit spool error", err)
-		}
+	err := s.AppendAudits(ctx, evsNamed("lost"))
+	if err == nil || !strings.Contains(err.Error(), "audit spool") {
+		t.Fatalf("AppendAudits with a dead spool file = %v, want an audit spool error", err)
 	}
-	if got := details(t, s); fmt.Sprint(got) != "map[ok:1]" {
-		t.Errorf("stored: %v, want only the event written before the failure", got)
+	if err := s.AppendAudits(ctx, evsNamed("after")); err != nil {
+		t.Fatalf("AppendAudits after the failure: %v, want a new spool file", err)
+	}
+	if got := details(t, s); fmt.Sprint(got) != "map[after:1 ok:1]" {
+		t.Errorf("stored: %v, want the events written before and after the failure", got)
+	}
+}
+
+// A batch too large for one record is split; an event too large for one
+// is refused without breaking the spool.
+func TestAuditSpoolSplitsLargeBatchesAndRefusesHugeEvents(t *testing.T) {
+	s := openSQLiteFile(t)
+	ctx := context.Background()
+	big := strings.Repeat("x", spool.MaxRecord/3)
+	batch := []AuditEvent{{Action: "a", Detail: "1" + big}, {Action: "a", Detail: "2" + big}, {Action: "a", Detail: "3" + big}, {Action: "a", Detail: "4" + big}}
+	if err := s.AppendAudits(ctx, batch); err != nil {
+		t.Fatalf("a 4-event batch over one record's size: %v", err)
+	}
+	err := s.AppendAudits(ctx, []AuditEvent{{Action: "a", Detail: strings.Repeat("y", spool.MaxRecord)}})
+	if !errors.Is(err, spool.ErrTooLarge) {
+		t.Fatalf("one event over a record's size = %v, want ErrTooLarge", err)
+	}
+	if err := s.AppendAudits(ctx, evsNamed("small")); err != nil {
+		t.Fatalf("the next event after a refused one: %v", err)
+	}
+	got := details(t, s)
+	if len(got) != 5 || got["small"] != 1 || got["1"+big] != 1 || got["4"+big] != 1 {
+		t.Errorf("stored %d distinct events, want the 4 large and the small one", len(got))
+	}
+}
+
+// After Close begins, appends fail instead of going to a file nobody
+// will load, and a flush does not wait for ever.
+func TestAuditSpoolRefusesAppendsAfterClose(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "onbehalf.db")
+	s := openAt(t, db)
+	ctx := context.Background()
+	if err := s.AppendAudits(ctx, evsNamed("before")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.AppendAudits(ctx, evsNamed("after")); !errors.Is(err, errSpoolClosed) {
+		t.Errorf("AppendAudits after Close = %v, want errSpoolClosed", err)
+	}
+	if files := spoolFiles(t, db); len(files) != 0 {
+		t.Errorf("spool files after Close and a refused append: %v", files)
+	}
+	s2 := openAt(t, db)
+	defer s2.Close()
+	if got := details(t, s2); fmt.Sprint(got) != "map[before:1]" {
+		t.Errorf("stored: %v, want only the event appended before Close", got)
+	}
+}
+
+// Files that only look like this database's spool files (another
+// database's, named like a prefix of ours) are left alone, and a stale
+// temporary file of a creator that died is removed.
+func TestAuditSpoolReplaysOnlyItsOwnFiles(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "onbehalf.db")
+	other := db + "-audit-x.db-audit-0123456789abcdef.spool" // not 16 hex after our prefix
+	if err := os.WriteFile(other, []byte("OBSPOOL1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stale := db + "-audit-0123456789abcdef.spool.tmp"
+	if err := os.WriteFile(stale, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(stale, old, old)
+	s := openAt(t, db)
+	defer s.Close()
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("another database's spool file was touched: %v", err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a stale temporary spool file is still there: %v", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"syscall"
+	"time"
 )
 
 // magic starts every spool file; it names the frame format's version.
@@ -44,30 +45,63 @@ type File struct {
 	size int64 // bytes written, header included
 }
 
-// Create makes a new spool file named prefix + random hex + ".spool",
-// locks it and writes its header.
+// Create makes a new spool file named prefix + 16 random hex digits +
+// ".spool", locked and with its header written. It is made under a
+// ".tmp" name and renamed once locked, so that no other process can
+// claim it in between: a ".spool" file always has its header and, while
+// its owner lives, its lock. A ".tmp" file left by a crash holds nothing
+// (Append never ran on it); RemoveStaleTemp deletes it.
 func Create(prefix string) (*File, error) {
 	var r [8]byte
 	if _, err := rand.Read(r[:]); err != nil {
 		return nil, err
 	}
 	path := prefix + hex.EncodeToString(r[:]) + ".spool"
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	fail := func(err error) (*File, error) {
 		f.Close()
-		os.Remove(path)
-		return nil, fmt.Errorf("spool: lock %s: %w", path, err)
+		os.Remove(tmp)
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return fail(err)
 	}
 	if _, err := f.Write([]byte(magic)); err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, fmt.Errorf("spool: %w", err)
+		return fail(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fail(err)
 	}
 	return &File{f: f, path: path, size: HeaderSize}, nil
 }
+
+// RemoveStaleTemp deletes a ".tmp" file of Create's that is older than
+// staleTemp and that no live process holds (its creator died before
+// renaming it; a live creator renames it within microseconds, and the age
+// keeps this from taking the lock out from under one). It reports whether
+// it did.
+func RemoveStaleTemp(path string) bool {
+	if st, err := os.Stat(path); err != nil || time.Since(st.ModTime()) < staleTemp {
+		return false
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return false
+	}
+	return os.Remove(path) == nil
+}
+
+// staleTemp is how old a ".tmp" file must be before RemoveStaleTemp
+// deletes it.
+const staleTemp = time.Minute
 
 // Claim opens an existing spool file and locks it. It fails with ErrBusy
 // while another process (or another File in this one) holds it, and with

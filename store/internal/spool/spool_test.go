@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func readAll(t *testing.T, f *File, from int64) ([]string, []int64, error) {
@@ -154,5 +156,41 @@ func TestAppendRefusesOversizedRecordAndReportsWriteErrors(t *testing.T) {
 	f.Close()
 	if _, err := f.Append([]byte("late")); err == nil || !errors.Is(err, os.ErrClosed) {
 		t.Errorf("Append on a closed file = %v, want os.ErrClosed", err)
+	}
+}
+
+func TestCreateLeavesNoTempAndStaleTempsAreRemovedOnlyWhenOldAndFree(t *testing.T) {
+	dir := t.TempDir()
+	f, err := Create(filepath.Join(dir, "x-"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if tmps, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(tmps) != 0 {
+		t.Errorf("Create left %v", tmps)
+	}
+	young := filepath.Join(dir, "young.spool.tmp")
+	os.WriteFile(young, nil, 0o600)
+	if RemoveStaleTemp(young) {
+		t.Error("a temp file just made (its creator may be renaming it) was removed")
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(young, old, old)
+	held, err := os.Open(young)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(held.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	if RemoveStaleTemp(young) {
+		t.Error("a temp file still locked by its creator was removed")
+	}
+	held.Close()
+	if !RemoveStaleTemp(young) {
+		t.Error("an old, unlocked temp file was not removed")
+	}
+	if _, err := os.Stat(young); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stat after removal: %v", err)
 	}
 }
