@@ -17,6 +17,9 @@ CREATE INDEX audit_events_workload ON audit_events (workload, time);
 CREATE INDEX audit_events_user ON audit_events (user_id, time);
 
 -- +goose Down
+-- Load or remove any *.spool files first (stop every process and open the
+-- database once with this version): without audit_spool a replay would
+-- start each file from its beginning and load its events again.
 DROP INDEX audit_events_user;
 DROP INDEX audit_events_workload;
 DROP TABLE audit_spool;
