@@ -199,7 +199,9 @@ func (b *Broker) openWAT(wat string) (*watClaims, error) {
 	if !time.Unix(c.ExpiresAt, 0).After(now) {
 		return &c, newError(UnauthorizedException, errBadWAT, "workload access token has expired")
 	}
-	b.watCache.put(wat, c, now, watCacheTTL)
+	if len(wat) <= watCacheMaxLen {
+		b.watCache.put(wat, c, now, watCacheTTL)
+	}
 	return &c, nil
 }
 
@@ -208,11 +210,13 @@ func (b *Broker) openWAT(wat string) (*watClaims, error) {
 // inside) was a fifth of a vault hit's broker time. Opened claims are kept
 // by the exact token string; they are what opening it again would give
 // (keys never leave a keyring, claims are immutable), and expiry is
-// checked on every use. Bounded in count (a WAT holds the user's token,
-// a few KiB) and age.
+// checked on every use. Bounded in count, age and size: a WAT holds the
+// user's token (a few KiB, up to maxUserTokenLen), and only WATs up to
+// watCacheMaxLen are kept, so the cache stays under ~130 MiB at worst.
 const (
 	watCacheTTL     = time.Minute
 	watCacheEntries = 4096
+	watCacheMaxLen  = 16 << 10
 )
 
 // GetWorkloadAccessTokenInput is the AgentCore operation's input.

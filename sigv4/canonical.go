@@ -306,22 +306,28 @@ type cachedKey struct {
 // keyCacheEntries bounds the cache; beyond it, it starts over.
 const keyCacheEntries = 1024
 
-func (c *keyCache) get(secret string, a *authorization) []byte {
+// get returns the signing key for a's scope and whether it came from the
+// cache (derived afresh otherwise, and not stored: see put).
+func (c *keyCache) get(secret string, a *authorization) ([]byte, bool) {
 	id := keyCacheID{a.accessKeyID, a.scopeDate, a.region, a.service}
 	c.mu.Lock()
 	e, ok := c.m[id]
 	c.mu.Unlock()
 	if ok && subtle.ConstantTimeCompare([]byte(e.secret), []byte(secret)) == 1 {
-		return e.key
+		return e.key, true
 	}
-	key := signingKey(secret, a)
+	return signingKey(secret, a), false
+}
+
+// put keeps key for a's scope.
+func (c *keyCache) put(secret string, a *authorization, key []byte) {
+	id := keyCacheID{a.accessKeyID, a.scopeDate, a.region, a.service}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= keyCacheEntries {
 		c.m = map[keyCacheID]cachedKey{}
 	}
 	c.m[id] = cachedKey{secret: secret, key: key}
-	c.mu.Unlock()
-	return key
 }
 
 // signature is the SigV4 signature of a canonical request.

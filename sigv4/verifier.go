@@ -166,7 +166,7 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 		return nil, ErrPayloadHashMismatch
 	}
 
-	key := v.keys.get(cred.SecretAccessKey, a)
+	key, cached := v.keys.get(cred.SecretAccessKey, a)
 	spec, ok := canonicalRequest(r, a, values, payloadHash, dialectSpec)
 	matched := ok && hmac.Equal(signature(key, a, spec), a.signature)
 	if !matched {
@@ -176,6 +176,11 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 	}
 	if !matched {
 		return nil, ErrSignatureMismatch
+	}
+	if !cached {
+		// Only keys that verified a request are kept, so nobody who merely
+		// knows an access key id can churn the cache.
+		v.keys.put(cred.SecretAccessKey, a, key)
 	}
 	return &Result{
 		Principal:     cred.Principal,
@@ -229,6 +234,10 @@ func checkSessionToken(cred Credential, tokens []string) error {
 
 // hashBody reads at most maxBody bytes of r.Body, replaces r.Body with an
 // identical reader and returns the body's SHA-256 in lowercase hex.
+// presizeLimit caps the buffer a declared Content-Length reserves before
+// the body arrives.
+const presizeLimit = 64 << 10
+
 // readAllSized is io.ReadAll starting from a buffer of size bytes.
 func readAllSized(r io.Reader, size int64) ([]byte, error) {
 	b := make([]byte, 0, size)
@@ -250,12 +259,15 @@ func readAllSized(r io.Reader, size int64) ([]byte, error) {
 func hashBody(r *http.Request, maxBody int64) (string, []byte, error) {
 	var body []byte
 	if r.Body != nil && r.Body != http.NoBody {
-		// A declared length within the bound sizes the buffer once (the
-		// doubling growth of io.ReadAll was a third of all the bytes a
-		// request allocated); the read is still bounded by maxBody.
+		// A declared length sizes the buffer once (the doubling growth of
+		// io.ReadAll was a third of all the bytes a request allocated),
+		// but only up to presizeLimit: the length is the unauthenticated
+		// caller's word, and a stalled body must not pin a large buffer.
+		// Beyond it the buffer grows with the bytes that arrive; the read
+		// is bounded by maxBody either way.
 		size := int64(512)
 		if r.ContentLength > 0 && r.ContentLength <= maxBody {
-			size = r.ContentLength + 1 // +1 reaches EOF without growing
+			size = min(r.ContentLength+1, presizeLimit) // +1 reaches EOF without growing
 		}
 		var err error
 		body, err = readAllSized(io.LimitReader(r.Body, maxBody+1), size)

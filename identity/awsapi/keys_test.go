@@ -3,6 +3,8 @@ package awsapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -131,12 +133,20 @@ func TestListShowsKeysWithoutSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A broker token row, sealed the same way (associated data = row key).
-	sealed, err := kr.Seal([]byte(`{"accessKeyId":"AKOBXXXXXXXXXXXXXXXX"}`), []byte("token-row"))
+	// A row that expires is a token row, never a key, even if it would
+	// open as one: here a well-formed key sealed under its own row key,
+	// only with an expiry. List must not open it, so it must not list it.
+	ghost, err := awsapi.GenerateAccessKey(awsapi.Grant{Workload: "ghost"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutVault(ctx, store.VaultEntry{Key: "token-row", Ciphertext: sealed, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+	plain, _ := json.Marshal(ghost)
+	row := keyRowForTest(ghost.AccessKeyID)
+	sealed, err := kr.Seal(plain, []byte(row))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutVault(ctx, store.VaultEntry{Key: row, Ciphertext: sealed, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := ks.List(ctx)
@@ -164,4 +174,10 @@ func TestListShowsKeysWithoutSecrets(t *testing.T) {
 	if got, _ := ks.List(ctx); len(got) != 1 || got[0].AccessKeyID != admin.AccessKeyID {
 		t.Errorf("after revoking the workload key: %v, want only the admin key", got)
 	}
+}
+
+// keyRowForTest is KeyStore's row key for an access key id (keyRow).
+func keyRowForTest(id string) string {
+	sum := sha256.Sum256([]byte("onbehalf/awsapi/accesskey/v1\x00" + id))
+	return hex.EncodeToString(sum[:])
 }
