@@ -105,3 +105,59 @@ func TestConcurrentTurnsNeverResurrectAConfirmedWrite(t *testing.T) {
 		t.Errorf("pending = %+v, want the write the second turn held", pending)
 	}
 }
+
+// A held write loaded by two turns at once (a "yes" sent twice) is claimed
+// by one of them only: the other runs without it, so it runs once.
+func TestAHeldWriteIsClaimedByOneTurnOnly(t *testing.T) {
+	ctx := context.Background()
+	held := agent.PendingCall{ToolUseID: "t1", Tool: "resolve_incident", Input: json.RawMessage(`{"number":"INC0012345"}`), Summary: "resolve INC0012345"}
+	st := sessionStore(t, agent.Conversation{Messages: []model.Message{text(model.RoleUser, "resolve it")}, Pending: []agent.PendingCall{held}})
+	first, baseFirst := loadConversation(ctx, st, "s-1")
+	second, baseSecond := loadConversation(ctx, st, "s-1")
+	first, baseFirst = claimPending(ctx, st, "s-1", first, baseFirst)
+	second, baseSecond = claimPending(ctx, st, "s-1", second, baseSecond)
+	if len(first.Pending) != 1 || first.Pending[0].ToolUseID != "t1" {
+		t.Fatalf("first turn's held writes = %+v, want the one it claimed", first.Pending)
+	}
+	if len(second.Pending) != 0 {
+		t.Fatalf("second turn's held writes = %+v, want none (the first claimed it)", second.Pending)
+	}
+	if _, pending := texts(t, st); len(pending) != 0 {
+		t.Errorf("stored held writes after the claim = %+v, want none", pending)
+	}
+	// Both turns save; the write is held by nobody afterwards and both
+	// turns' messages are there.
+	first.Pending = nil
+	first.Messages = append(first.Messages, text(model.RoleUser, "yes"), text(model.RoleAssistant, "resolved"))
+	second.Messages = append(second.Messages, text(model.RoleUser, "yes"), text(model.RoleAssistant, "nothing to confirm"))
+	if err := saveConversation(ctx, st, "s-1", first, baseFirst); err != nil {
+		t.Fatal(err)
+	}
+	if err := saveConversation(ctx, st, "s-1", second, baseSecond); err != nil {
+		t.Fatal(err)
+	}
+	got, pending := texts(t, st)
+	if got != "[resolve it yes resolved yes nothing to confirm]" || len(pending) != 0 {
+		t.Errorf("after both turns: %s, pending %+v", got, pending)
+	}
+}
+
+// Two turns that each hold a new write keep both.
+func TestConcurrentTurnsThatBothHoldWritesKeepBoth(t *testing.T) {
+	ctx := context.Background()
+	st := sessionStore(t, agent.Conversation{Messages: []model.Message{text(model.RoleUser, "hi")}})
+	a, baseA := loadConversation(ctx, st, "s-1")
+	b, baseB := loadConversation(ctx, st, "s-1")
+	a.Pending = []agent.PendingCall{{ToolUseID: "x", Tool: "add_comment", Input: json.RawMessage(`{"n":"1"}`)}}
+	b.Pending = []agent.PendingCall{{ToolUseID: "y", Tool: "add_comment", Input: json.RawMessage(`{"n":"2"}`)}}
+	if err := saveConversation(ctx, st, "s-1", a, baseA); err != nil {
+		t.Fatal(err)
+	}
+	if err := saveConversation(ctx, st, "s-1", b, baseB); err != nil {
+		t.Fatal(err)
+	}
+	_, pending := texts(t, st)
+	if len(pending) != 2 || pending[0].ToolUseID != "x" || pending[1].ToolUseID != "y" {
+		t.Errorf("held writes = %+v, want x and y", pending)
+	}
+}

@@ -59,6 +59,7 @@ func Handler(cfg Config) runtime.Handler {
 			}
 		}
 		conv, base := loadConversation(ctx, cfg.Sessions, inv.SessionID)
+		conv, base = claimPending(ctx, cfg.Sessions, inv.SessionID, conv, base)
 		runErr := a.Run(ctx, conv, inv.Prompt, emit)
 		if err := saveConversation(ctx, cfg.Sessions, inv.SessionID, conv, base); err != nil && runErr == nil {
 			return errors.New("the answer could not be saved to this conversation")
@@ -129,6 +130,17 @@ func loadConversation(ctx context.Context, sessions store.Store, id string) (*ag
 	return conv, loaded{raw: s.Messages, messages: len(conv.Messages), pending: pendingJSON(conv.Pending)}
 }
 
+// samePendingIn reports whether list holds a write like p (same tool and
+// input).
+func samePendingIn(list []agent.PendingCall, p agent.PendingCall) bool {
+	for _, q := range list {
+		if q.Tool == p.Tool && string(q.Input) == string(p.Input) {
+			return true
+		}
+	}
+	return false
+}
+
 func pendingJSON(p []agent.PendingCall) string {
 	if len(p) == 0 {
 		return ""
@@ -137,11 +149,58 @@ func pendingJSON(p []agent.PendingCall) string {
 	return string(b)
 }
 
+// claimPending takes the session's held writes for this turn before it
+// runs: it clears them in the stored conversation with a compare-and-swap,
+// so of two turns that loaded the same held write (a "yes" sent twice)
+// only one can run it. A turn that loses the race reloads the
+// conversation and tries again (bounded); the held writes it ends up
+// with are the ones it claimed, or none.
+func claimPending(ctx context.Context, sessions store.Store, id string, conv *agent.Conversation, base loaded) (*agent.Conversation, loaded) {
+	if sessions == nil || id == "" {
+		return conv, base
+	}
+	for range claimAttempts {
+		if len(conv.Pending) == 0 {
+			return conv, base
+		}
+		var claimed []byte
+		err := sessions.UpdateSession(ctx, id, func(s store.Session) (store.Session, error) {
+			var cur agent.Conversation
+			if json.Unmarshal(s.Messages, &cur) != nil || pendingJSON(cur.Pending) != base.pending {
+				return s, errClaimLost
+			}
+			cur.Pending = nil
+			b, err := json.Marshal(cur)
+			if err != nil {
+				return s, err
+			}
+			s.Messages, claimed = b, b
+			return s, nil
+		})
+		if err == nil {
+			base.raw, base.pending = claimed, ""
+			return conv, base
+		}
+		if !errors.Is(err, errClaimLost) {
+			break
+		}
+		conv, base = loadConversation(ctx, sessions, id)
+	}
+	// Could not claim: run without the held writes (nothing runs twice).
+	conv.Pending = nil
+	return conv, base
+}
+
+const claimAttempts = 3
+
+var errClaimLost = errors.New("held writes changed since the turn loaded them")
+
 // saveConversation stores conv. If another turn of the session saved
 // since this one loaded (two messages sent at once), this turn's new
 // messages are appended after what that turn stored, so neither turn is
-// lost; pending writes are this turn's only if it changed them (a write
-// the other turn confirmed and ran is never brought back).
+// lost. Held writes: this turn's if only it changed them, the other's if
+// only that one did (a write the other turn confirmed and ran is never
+// brought back), both lists if both did (no held write is dropped).
 func saveConversation(ctx context.Context, sessions store.Store, id string, conv *agent.Conversation, base loaded) error {
 	if sessions == nil || id == "" {
 		return nil
@@ -156,7 +215,16 @@ func saveConversation(ctx context.Context, sessions store.Store, id string, conv
 				cur = agent.Conversation{}
 			}
 			out.Messages = append(slices.Clip(cur.Messages), added...)
-			if !oursChangedPending {
+			theirsChangedPending := pendingJSON(cur.Pending) != base.pending
+			switch {
+			case oursChangedPending && theirsChangedPending:
+				out.Pending = slices.Clip(cur.Pending)
+				for _, p := range conv.Pending {
+					if !samePendingIn(out.Pending, p) {
+						out.Pending = append(out.Pending, p)
+					}
+				}
+			case !oursChangedPending:
 				out.Pending = cur.Pending
 			}
 		}
