@@ -59,9 +59,10 @@ type FrontDoor struct {
 	Now                func() time.Time
 	Logger             *slog.Logger
 
-	sweepMu   sync.Mutex
-	lastSweep time.Time
-	sweeping  sync.WaitGroup
+	sweepMu      sync.Mutex
+	lastSweep    time.Time
+	sweepsClosed bool
+	sweeping     sync.WaitGroup
 }
 
 // Expired sessions are deleted, conversation and all, once they have been
@@ -79,7 +80,7 @@ const (
 // within sessionSweepEvery.
 func (f *FrontDoor) sweepSessions(now time.Time) {
 	f.sweepMu.Lock()
-	if !f.lastSweep.IsZero() && now.Sub(f.lastSweep) < sessionSweepEvery {
+	if f.sweepsClosed || (!f.lastSweep.IsZero() && now.Sub(f.lastSweep) < sessionSweepEvery) {
 		f.sweepMu.Unlock()
 		return
 	}
@@ -90,7 +91,7 @@ func (f *FrontDoor) sweepSessions(now time.Time) {
 		defer f.sweeping.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), sessionSweepLimit)
 		defer cancel()
-		n, err := f.Sessions.DeleteExpiredSessions(ctx, now.Add(-f.idle()-sessionPurgeGrace), now.Add(-f.maxLifetime()-sessionPurgeGrace))
+		n, err := f.Sessions.DeleteExpiredSessions(ctx, f.AgentName, now.Add(-f.idle()-sessionPurgeGrace), now.Add(-f.maxLifetime()-sessionPurgeGrace))
 		if err != nil {
 			f.logger().Warn("purging expired sessions failed", "error", err)
 			return
@@ -104,6 +105,15 @@ func (f *FrontDoor) sweepSessions(now time.Time) {
 // WaitSweeps waits for a running purge of expired sessions (for a clean
 // shutdown, and tests).
 func (f *FrontDoor) WaitSweeps() { f.sweeping.Wait() }
+
+// StopSweeps lets no new purge start and waits for a running one: the
+// last step before the store closes.
+func (f *FrontDoor) StopSweeps() {
+	f.sweepMu.Lock()
+	f.sweepsClosed = true
+	f.sweepMu.Unlock()
+	f.sweeping.Wait()
+}
 
 // ServeHTTP authenticates /invocations, passes /ping through (with no
 // credential of the caller), serves the UI, and answers 404 to anything

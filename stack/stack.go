@@ -214,7 +214,7 @@ func (s *Stack) Close() {
 	}
 	s.cancel()
 	for _, f := range s.fronts {
-		f.WaitSweeps() // a session purge in flight finishes before the store closes
+		f.StopSweeps() // a session purge in flight finishes before the store closes
 	}
 	if s.Store != nil {
 		_ = s.Store.Close()

@@ -343,9 +343,9 @@ func (s *sqlStore) CreateSession(ctx context.Context, sess Session) error {
 	return nil
 }
 
-func (s *sqlStore) DeleteExpiredSessions(ctx context.Context, lastSeenBefore, createdBefore time.Time) (int64, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2`,
-		dbTime(lastSeenBefore), dbTime(createdBefore))
+func (s *sqlStore) DeleteExpiredSessions(ctx context.Context, agent string, lastSeenBefore, createdBefore time.Time) (int64, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE agent = $1 AND (last_seen_at < $2 OR created_at < $3)`,
+		agent, dbTime(lastSeenBefore), dbTime(createdBefore))
 	if err != nil {
 		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
 	}

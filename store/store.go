@@ -158,10 +158,11 @@ type Store interface {
 	// UpdateSession applies fn to the current session atomically
 	// (compare-and-swap); ErrNotFound if missing.
 	UpdateSession(ctx context.Context, id string, fn func(Session) (Session, error)) error
-	// DeleteExpiredSessions removes the sessions last seen before
+	// DeleteExpiredSessions removes agent's sessions last seen before
 	// lastSeenBefore or created before createdBefore, with their
-	// conversations, and returns how many it removed.
-	DeleteExpiredSessions(ctx context.Context, lastSeenBefore, createdBefore time.Time) (int64, error)
+	// conversations, and returns how many it removed. Other agents'
+	// sessions (whose expiry settings may differ) are left alone.
+	DeleteExpiredSessions(ctx context.Context, agent string, lastSeenBefore, createdBefore time.Time) (int64, error)
 
 	Close() error
 }

@@ -245,16 +245,20 @@ func testDeleteExpiredSessions(t *testing.T, s store.Store) {
 	at("too-old", 0, 50*time.Minute)    // busy, but created before the age cut
 	at("alive", 30*time.Minute, 50*time.Minute)
 	at("on-the-line", 20*time.Minute, 40*time.Minute) // exactly at both cuts: kept
-	n, err := s.DeleteExpiredSessions(ctx, base.Add(40*time.Minute), base.Add(20*time.Minute))
+	other := newSession("another-agents")
+	other.Agent = "hr-agent" // its own expiry settings: not this purge's
+	other.CreatedAt, other.LastSeenAt = base, base.Add(time.Minute)
+	createSession(t, s, other)
+	n, err := s.DeleteExpiredSessions(ctx, "servicenow-agent", base.Add(40*time.Minute), base.Add(20*time.Minute))
 	if err != nil || n != 2 {
 		t.Fatalf("DeleteExpiredSessions = %d, %v; want 2", n, err)
 	}
-	for id, want := range map[string]error{"idle-too-long": store.ErrNotFound, "too-old": store.ErrNotFound, "alive": nil, "on-the-line": nil} {
+	for id, want := range map[string]error{"idle-too-long": store.ErrNotFound, "too-old": store.ErrNotFound, "alive": nil, "on-the-line": nil, "another-agents": nil} {
 		if _, err := s.GetSession(ctx, id); !errors.Is(err, want) {
 			t.Errorf("GetSession(%q) after the purge = %v, want %v", id, err, want)
 		}
 	}
-	if n, err := s.DeleteExpiredSessions(ctx, base.Add(40*time.Minute), base.Add(20*time.Minute)); err != nil || n != 0 {
+	if n, err := s.DeleteExpiredSessions(ctx, "servicenow-agent", base.Add(40*time.Minute), base.Add(20*time.Minute)); err != nil || n != 0 {
 		t.Errorf("second purge = %d, %v; want 0", n, err)
 	}
 }
