@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -28,12 +29,13 @@ func intParam(q url.Values, name string, def int) (int, *apiError) {
 	return n, nil
 }
 
-func renderOpts(r *http.Request, base string) renderOptions {
+func renderOpts(r *http.Request, base string, p *principal) renderOptions {
 	q := r.URL.Query()
 	o := renderOptions{
 		mode:        parseDisplayMode(q.Get("sysparm_display_value")),
 		excludeLink: boolParam(q, "sysparm_exclude_reference_link"),
 		baseURL:     base,
+		user:        p,
 	}
 	if fs := q.Get("sysparm_fields"); fs != "" {
 		o.fields = []string{}
@@ -70,10 +72,16 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, p *principal
 	// start.
 	offset = max(offset, 0)
 	base := s.requestBaseURL(r)
-	ro := renderOpts(r, base)
+	ro := renderOpts(r, base, p)
 	var fields []*field
 	if ro.fields != nil {
+		// Dot-walked names need the reference they start from.
 		fields = outputFields(t, ro.fields)
+		for _, f := range walkBases(walkedFields(s.dict, t, ro.fields)) {
+			if !slices.Contains(fields, f) {
+				fields = append(fields, f)
+			}
+		}
 	}
 	res, err := s.list(r.Context(), p, listRequest{
 		table: t, query: q.Get("sysparm_query"), limit: limit, offset: offset,
@@ -150,11 +158,11 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, p *principal,
 		s.writeEngineError(w, r, err)
 		return
 	}
-	s.writeRecord(w, r, http.StatusOK, t, rec)
+	s.writeRecord(w, r, p, http.StatusOK, t, rec)
 }
 
-func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, status int, t *table, rec record) {
-	out, err := s.render(r.Context(), t, []record{rec}, renderOpts(r, s.requestBaseURL(r)))
+func (s *Server) writeRecord(w http.ResponseWriter, r *http.Request, p *principal, status int, t *table, rec record) {
+	out, err := s.render(r.Context(), t, []record{rec}, renderOpts(r, s.requestBaseURL(r), p))
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -184,7 +192,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, p *princip
 		return
 	}
 	w.Header().Set("Location", s.requestBaseURL(r)+rt.collectionPath()+"/"+rec[sysIDField])
-	s.writeRecord(w, r, http.StatusCreated, t, rec)
+	s.writeRecord(w, r, p, http.StatusCreated, t, rec)
 }
 
 func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, p *principal, t *table, sysID string) {
@@ -197,7 +205,7 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, p *princip
 		s.writeEngineError(w, r, err)
 		return
 	}
-	s.writeRecord(w, r, http.StatusOK, t, rec)
+	s.writeRecord(w, r, p, http.StatusOK, t, rec)
 }
 
 // handleDelete serves DELETE /table/{table}/{sys_id}: 204 without a body.

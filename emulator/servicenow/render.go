@@ -31,6 +31,9 @@ type renderOptions struct {
 	excludeLink bool
 	fields      []string // nil: every visible field; unknown names are dropped
 	baseURL     string
+	// user is the caller: dot-walked fields are read with the caller's
+	// read ACLs.
+	user *principal
 }
 
 // inClause binds ids as "?1, ?2, ...".
@@ -152,6 +155,15 @@ func outputFields(t *table, names []string) []*field {
 // render turns records into the Table API's JSON objects.
 func (s *Server) render(ctx context.Context, t *table, recs []record, o renderOptions) ([]renderedRecord, error) {
 	fields := outputFields(t, o.fields)
+	walks := walkedFields(s.dict, t, o.fields)
+	// walked[i][w] is the record walk w of recs[i] ends on (nil: "").
+	var walked [][]record
+	if len(walks) > 0 && len(recs) > 0 {
+		var err error
+		if walked, err = s.walk(ctx, s.env(o.user), recs, walks); err != nil {
+			return nil, err
+		}
+	}
 	// Display values of references, one query per referenced table, and
 	// journal histories, one query for all.
 	refDisplay := map[string]map[string]string{}
@@ -169,6 +181,15 @@ func (s *Server) render(ctx context.Context, t *table, recs []record, o renderOp
 				}
 			case typeJournal:
 				journals = append(journals, f)
+			}
+		}
+		for w, wf := range walks {
+			if f := wf.target(); f.Type == typeReference {
+				for i := range recs {
+					if r := walked[i][w]; r != nil && r[f.Name] != "" {
+						ids[f.Reference] = append(ids[f.Reference], r[f.Name])
+					}
+				}
 			}
 		}
 		for target, list := range ids {
@@ -189,13 +210,34 @@ func (s *Server) render(ctx context.Context, t *table, recs []record, o renderOp
 			}
 		}
 	}
-	// Fields in name order: the JSON encoder writes them as they come.
-	sorted := slices.Clone(fields)
-	slices.SortFunc(sorted, func(a, b *field) int { return strings.Compare(a.Name, b.Name) })
+	// Keys in name order, dot-walked ones among them: the JSON encoder
+	// writes them as they come.
+	type outColumn struct {
+		name string
+		f    *field
+		walk int // index into walks, or -1 for a field of the record
+	}
+	cols := make([]outColumn, 0, len(fields)+len(walks))
+	for _, f := range fields {
+		cols = append(cols, outColumn{name: f.Name, f: f, walk: -1})
+	}
+	for w, wf := range walks {
+		cols = append(cols, outColumn{name: wf.name, f: wf.target(), walk: w})
+	}
+	slices.SortFunc(cols, func(a, b outColumn) int { return strings.Compare(a.name, b.name) })
 	out := make([]renderedRecord, 0, len(recs))
-	for _, r := range recs {
-		obj := make(renderedRecord, 0, len(sorted))
-		for _, f := range sorted {
+	for i, r := range recs {
+		obj := make(renderedRecord, 0, len(cols))
+		for _, c := range cols {
+			f := c.f
+			if c.walk >= 0 {
+				raw := ""
+				if end := walked[i][c.walk]; end != nil {
+					raw = end[f.Name]
+				}
+				obj = append(obj, renderedField{c.name, renderValue(f, raw, refDisplay[f.Reference], o)})
+				continue
+			}
 			if f.Type == typeJournal {
 				display := ""
 				if r[keyDenyPrefix+f.Name] == "" {
