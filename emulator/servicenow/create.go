@@ -9,8 +9,10 @@ import (
 // create inserts a record as the caller: record "create" rules decide (403
 // when none passes, evaluated on the new record); fields the caller may not
 // write are left at their defaults; number, dictionary defaults and sys_*
-// fields are filled in. Every set field writes a sys_audit row and every
-// journal entry a sys_journal_field row, all naming the caller.
+// fields are filled in; on incident and problem the priority rule
+// (priority.go) runs before the create rules see the record. Every set
+// field writes a sys_audit row and every journal entry a sys_journal_field
+// row, all naming the caller.
 func (s *Server) create(ctx context.Context, p *principal, t *table, req writeRequest) (record, error) {
 	env := s.env(p)
 	if env.staticAccess(s.acl.recordRules(t, OpCreate), accessDenied) == accessDenied {
@@ -59,6 +61,11 @@ func (s *Server) create(ctx context.Context, p *principal, t *table, req writeRe
 	}
 	if err := resetDenied(ctx, tx, t, id, fields, writable, defaults); err != nil {
 		return nil, err
+	}
+	if hasPriorityRule(t) {
+		if err := priorityOnCreate(ctx, tx, t, id, fields, writable); err != nil {
+			return nil, err
+		}
 	}
 	if allowed, err := s.allowed(ctx, tx, env, t, id, OpCreate); err != nil || !allowed {
 		if err == nil {

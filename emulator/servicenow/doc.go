@@ -13,12 +13,42 @@
 // sysparm_exclude_reference_link ask; choices show their labels; dates are
 // UTC "YYYY-MM-DD HH:MM:SS"; journals (comments, work_notes) read "" raw and
 // their history, newest first, as display value. sysparm_query, _limit
-// (default 10000), _offset, _fields (unknown names ignored), _no_count,
-// _suppress_pagination_header and _input_display_value (choice labels and
-// reference display values on writes) work as on an instance; _view and
-// _query_no_domain are accepted and change nothing. X-Total-Count, Link
+// (default 10000), _offset, _fields (unknown names ignored, dot-walked
+// names followed: see below), _no_count, _suppress_pagination_header and
+// _input_display_value (choice labels and reference display values on
+// writes) work as on an instance; _view and _query_no_domain are accepted
+// and change nothing. X-Total-Count, Link
 // (first/prev/next/last, shaped like a real capture) and the error
 // envelopes of a real instance are golden-tested (testdata/golden).
+//
+// # Dot-walked fields
+//
+// A dotted name in sysparm_fields (assigned_to.email,
+// assignment_group.manager.name; up to four segments, every one before the
+// last a reference) comes back as a flat key with that name, rendered as
+// the walked field itself would be under the request's
+// sysparm_display_value and sysparm_exclude_reference_link: a walked
+// reference (assignment_group.manager) is a reference object, a walked
+// choice shows its label. A walk through an empty reference renders the
+// walked field empty (""). Read ACLs apply on every table walked through,
+// exactly as on a direct read of that record: a field the caller may not
+// read (the reference walked from included) renders "", and every field
+// walked through a record the caller may not read renders "". A name with
+// an unknown or hidden segment, or a non-reference before its last
+// segment, is dropped like any unknown field. The base reference need not
+// be named itself. Lookups are batched: one statement per referenced table
+// and level for a whole page (per 1,000 sys_ids), the caller's ACLs
+// compiled into it.
+//
+// # Business rules
+//
+// The default priority rule (the Priority Lookup data lookup): a Table API
+// insert or update of an incident or a problem that sets or changes impact
+// or urgency gets its priority from the standard matrix (impact/urgency
+// 1/1→1, 1/2 and 2/1→2, 1/3, 2/2 and 3/1→3, 2/3 and 3/2→4, 3/3→5), and
+// the computed change is audited in sys_audit like any other. The seeds
+// (SeedDev, Config.Seed) and GenerateIncidents are imports and do not run
+// it; the dev incidents' impact and urgency agree with their priorities.
 //
 // # Tables
 //
@@ -89,6 +119,24 @@
 //     not fit an integer, boolean, date or reference field is a 400; a
 //     delete is audited as one sys_audit row with fieldname "DELETED".
 //   - A negative sysparm_offset (the first page's prev link) reads from 0.
+//   - Priority: a write that changes impact or urgency gets the computed
+//     priority even when it sends a priority of its own (as the default
+//     lookup does on an instance). A write that sends priority without
+//     changing impact or urgency keeps it, on update and on insert (an
+//     instance whose lookup runs on every insert would give 5 from the
+//     default 3/3); impact sent with the value it already has is no
+//     change. Impact or urgency the caller may not write does not count;
+//     a pair outside the matrix (an empty or unknown value) leaves
+//     priority alone. Incident and problem only: change_request has no
+//     such rule.
+//   - A dot-walked field that cannot be reached (empty reference, hidden
+//     record or field) renders as that field's empty value: "" with
+//     sysparm_display_value false or true, {"display_value": "", "value":
+//     ""} with all. A walk ending in a journal field is dropped (no
+//     reference of the dictionary reaches a table with journals). Dotted
+//     names shape every response that renders records (GET, POST, PUT,
+//     PATCH); the display value of a walked reference, like that of a
+//     direct one, does not depend on the caller reading the target.
 //
 // # Quick start
 //

@@ -97,14 +97,23 @@ func (s *Server) addJournal(ctx context.Context, q queryer, t *table, sysID stri
 	return s.audit(ctx, q, t, sysID, f.Name, journalAddition, text, user, checkpoint, "")
 }
 
+// fieldChange is one field an update changes.
+type fieldChange struct {
+	f        *field
+	stored   any
+	oldValue string
+	newValue string
+}
+
 // update applies a body to one record as the caller: the record must be
 // readable (else errNotFound) and writable (else errForbidden); fields the
 // caller may not write are ignored, as are unknown, hidden and sys_*
 // fields. Each changed field writes one sys_audit row and each journal
 // entry a sys_journal_field row, all naming the caller; sys_updated_on/by
-// and sys_mod_count move only when something changed. The response shows
-// what was written even if the change moved the record out of the caller's
-// read ACL.
+// and sys_mod_count move only when something changed. On incident and
+// problem the priority rule (priority.go) runs on the changes. The response
+// shows what was written even if the change moved the record out of the
+// caller's read ACL.
 func (s *Server) update(ctx context.Context, p *principal, t *table, sysID string, req writeRequest) (record, error) {
 	env := s.env(p)
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -134,13 +143,7 @@ func (s *Server) update(ctx context.Context, p *principal, t *table, sysID strin
 	if err != nil {
 		return nil, err
 	}
-	type change struct {
-		f        *field
-		stored   any
-		oldValue string
-		newValue string
-	}
-	var todo []change
+	var todo []fieldChange
 	var journal []*field
 	for _, f := range fields {
 		if !writable[f.Name] {
@@ -161,7 +164,12 @@ func (s *Server) update(ctx context.Context, p *principal, t *table, sysID strin
 		if nv == old[f.Name] {
 			continue
 		}
-		todo = append(todo, change{f: f, stored: stored, oldValue: old[f.Name], newValue: nv})
+		todo = append(todo, fieldChange{f: f, stored: stored, oldValue: old[f.Name], newValue: nv})
+	}
+	if hasPriorityRule(t) {
+		if todo, err = priorityOnUpdate(t, old, todo); err != nil {
+			return nil, err
+		}
 	}
 	if len(todo) > 0 || len(journal) > 0 {
 		modCount, _ := strconv.Atoi(old[sysModCountField])
