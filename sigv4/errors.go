@@ -42,4 +42,8 @@ var (
 	ErrPayloadHashMismatch = errors.New("sigv4: x-amz-content-sha256 does not match the body")
 	// ErrBodyTooLarge: the body is larger than MaxBodyBytes.
 	ErrBodyTooLarge = errors.New("sigv4: request body too large")
+	// ErrBodyUnreadable: the body ended before its Content-Length or the
+	// connection failed while it was read (the client's doing, not the
+	// server's).
+	ErrBodyUnreadable = errors.New("sigv4: request body could not be read")
 )

@@ -60,6 +60,8 @@ func ErrorStatus(err error) (status int, errorType string) {
 		return http.StatusForbidden, "IncompleteSignatureException"
 	case errors.Is(err, ErrBodyTooLarge):
 		return http.StatusRequestEntityTooLarge, "ValidationException"
+	case errors.Is(err, ErrBodyUnreadable):
+		return http.StatusBadRequest, "ValidationException"
 	}
 	return http.StatusInternalServerError, "InternalServerException"
 }

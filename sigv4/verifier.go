@@ -272,7 +272,7 @@ func hashBody(r *http.Request, maxBody int64) (string, []byte, error) {
 		var err error
 		body, err = readAllSized(io.LimitReader(r.Body, maxBody+1), size)
 		if err != nil {
-			return "", nil, fmt.Errorf("sigv4: reading body: %w", err)
+			return "", nil, fmt.Errorf("%w: %w", ErrBodyUnreadable, err)
 		}
 		if int64(len(body)) > maxBody {
 			return "", nil, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, maxBody)

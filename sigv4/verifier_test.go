@@ -1,9 +1,12 @@
 package sigv4_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -135,6 +138,7 @@ func TestWriteErrorSpeaksAWSRestJSON(t *testing.T) {
 		sigv4.ErrMalformedAuth:       {403, "IncompleteSignatureException"},
 		sigv4.ErrUnsignedHeader:      {403, "IncompleteSignatureException"},
 		sigv4.ErrBodyTooLarge:        {413, "ValidationException"},
+		sigv4.ErrBodyUnreadable:      {400, "ValidationException"},
 	}
 	for sentinel, want := range cases {
 		w := httptest.NewRecorder()
@@ -178,5 +182,40 @@ func TestVerifyUsesTheCurrentSecretAfterItChanges(t *testing.T) {
 	st.cred.SecretAccessKey = workloadSecret
 	if _, err := v.Verify(signedRequest(t)); err != nil {
 		t.Fatalf("Verify after the secret changed back: %v", err)
+	}
+}
+
+// A body cut short (the client declared more than it sent, then stopped)
+// is the client's error: 400 ValidationException, not a 500.
+func TestBodyCutShortIsAClientError(t *testing.T) {
+	srv := startVerifyServer(t, newVerifier(t))
+	r := signedRequest(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var head strings.Builder
+	fmt.Fprintf(&head, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nX-Test-Case: cut\r\n", r.URL.RequestURI(), r.Host, len(wlBody)+100)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			fmt.Fprintf(&head, "%s: %s\r\n", k, v)
+		}
+	}
+	head.WriteString("\r\n" + wlBody)
+	if _, err := conn.Write([]byte(head.String())); err != nil {
+		t.Fatal(err)
+	}
+	conn.(*net.TCPConn).CloseWrite()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a cut-short body: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("X-Amzn-ErrorType") != "ValidationException" {
+		t.Errorf("cut-short body: %d %s, want 400 ValidationException", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
+	}
+	if o := srv.outcome(t, "cut"); !errors.Is(o.err, sigv4.ErrBodyUnreadable) {
+		t.Errorf("verifier error = %v, want ErrBodyUnreadable", o.err)
 	}
 }

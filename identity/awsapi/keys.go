@@ -156,7 +156,36 @@ func (s *KeyStore) Create(ctx context.Context, g Grant) (AccessKey, error) {
 		return AccessKey{}, err
 	}
 	k.CreatedAt = s.now().UTC().Truncate(time.Second)
-	return k, s.Put(ctx, k)
+	err = s.Put(ctx, k)
+	s.audit(ctx, ActionCreateAccessKey, k.AccessKeyID, g, err)
+	return k, err
+}
+
+// Audit actions of the access-key lifecycle. The access key id is an
+// identifier, not a secret (AWS's own trail records it too).
+const (
+	ActionCreateAccessKey = "CreateAccessKey"
+	ActionRevokeAccessKey = "RevokeAccessKey"
+)
+
+// audit records a key's creation or revocation; a key change that cannot
+// be audited is still reported by the caller's error, so the event write
+// is best effort (the change itself already happened).
+func (s *KeyStore) audit(ctx context.Context, action, id string, g Grant, err error) {
+	who := "admin key"
+	if !g.Admin {
+		who = "workload key"
+		if g.AllowUserID {
+			who += " (GetWorkloadAccessTokenForUserId allowed)"
+		}
+	}
+	outcome := "ok"
+	if err != nil {
+		outcome = "failed"
+	}
+	_, _ = s.st.AppendAudit(context.WithoutCancel(ctx), store.AuditEvent{
+		Action: action, Workload: g.Workload, Outcome: outcome, Detail: who + " " + id,
+	})
 }
 
 // Put stores k as given (the dev stack keeps the keys of its dev.env
@@ -286,11 +315,16 @@ func (s *KeyStore) Revoke(ctx context.Context, id string) error {
 	if _, err := s.st.GetVault(ctx, row); errors.Is(err, store.ErrNotFound) {
 		return ErrUnknownAccessKey
 	}
-	if err := s.st.DeleteVault(ctx, row); err != nil {
-		return fmt.Errorf("awsapi: delete access key: %w", err)
-	}
+	// The grant, for the audit event; a row that no longer opens is
+	// deleted all the same.
+	k, _ := s.Lookup(ctx, id)
+	err := s.st.DeleteVault(ctx, row)
 	s.mu.Lock()
 	delete(s.cache, id)
 	s.mu.Unlock()
+	s.audit(ctx, ActionRevokeAccessKey, id, k.Grant, err)
+	if err != nil {
+		return fmt.Errorf("awsapi: delete access key: %w", err)
+	}
 	return nil
 }

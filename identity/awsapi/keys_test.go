@@ -94,6 +94,38 @@ func TestAccessKeyLifecycle(t *testing.T) {
 	}
 }
 
+// Creating and revoking keys are audit events naming the key id and its
+// grant, never the secret.
+func TestKeyLifecycleIsAudited(t *testing.T) {
+	ks, st, _, _ := newKeyStore(t)
+	ctx := context.Background()
+	k, err := ks.Create(ctx, awsapi.Grant{Workload: "w-1", AllowUserID: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Revoke(ctx, k.AccessKeyID); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := st.ListAudit(ctx, store.AuditFilter{Workload: "w-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range evs {
+		got = append(got, ev.Action+" "+ev.Outcome+" "+ev.Detail)
+		if strings.Contains(ev.Detail, k.SecretAccessKey) {
+			t.Errorf("audit event holds the secret: %+v", ev)
+		}
+	}
+	want := []string{
+		"RevokeAccessKey ok workload key (GetWorkloadAccessTokenForUserId allowed) " + k.AccessKeyID,
+		"CreateAccessKey ok workload key (GetWorkloadAccessTokenForUserId allowed) " + k.AccessKeyID,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("audit = %q, want %q", got, want)
+	}
+}
+
 func TestAnotherReplicaSeesARevocationWithinTheCacheTTL(t *testing.T) {
 	ks, st, kr, _ := newKeyStore(t)
 	ctx := context.Background()
