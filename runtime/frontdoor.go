@@ -52,6 +52,15 @@ type FrontDoor struct {
 	// (the chat UI). It is public: it holds no data, and the browser
 	// signs the user in with the IdP itself.
 	UI http.Handler
+	// AuthorizationServers are the issuers whose tokens this agent
+	// accepts, and Scopes the scopes a token may need: the protected
+	// resource metadata (RFC 9728) tells clients where to get a token.
+	AuthorizationServers []string
+	Scopes               []string
+	// PublicURL is the runtime's URL as clients reach it (scheme and
+	// host), for the resource URLs in the metadata and in 401 challenges;
+	// empty uses the request's Host.
+	PublicURL string
 	// Realm is the WWW-Authenticate realm (default "onbehalf").
 	Realm              string
 	SessionIdleTimeout time.Duration
@@ -116,12 +125,17 @@ func (f *FrontDoor) StopSweeps() {
 }
 
 // ServeHTTP authenticates /invocations, passes /ping through (with no
-// credential of the caller), serves the UI, and answers 404 to anything
-// else: nothing but the container contract reaches the agent.
+// credential of the caller), serves the protected resource metadata and
+// the UI, and answers 404 to anything else: nothing but the container
+// contract reaches the agent. Router serves several agents at AgentCore's
+// /runtimes/{id}/invocations.
 func (f *FrontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/ping":
 		f.Agent.ServeHTTP(w, agentRequest(r, r.Context()))
+		return
+	case r.URL.Path == metadataPath || r.URL.Path == metadataPath+"/invocations":
+		f.serveMetadata(w, r, "/invocations")
 		return
 	case r.URL.Path != "/invocations" && f.UI != nil:
 		f.UI.ServeHTTP(w, r)
@@ -130,17 +144,24 @@ func (f *FrontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "ResourceNotFoundException", "no such path")
 		return
 	}
+	f.invoke(w, r, "/invocations")
+}
+
+// invoke authenticates one invocation of the agent, whose resource path
+// (for the 401 challenge's resource_metadata) is resourcePath, and hands
+// it to the agent at the container contract's /invocations.
+func (f *FrontDoor) invoke(w http.ResponseWriter, r *http.Request, resourcePath string) {
 	requestID := newID("req-")
 	w.Header().Set(HeaderRequestID, requestID)
 
 	raw, err := authorizer.BearerToken(r)
 	if err != nil {
-		f.deny(w, requestID, err)
+		f.deny(w, r, requestID, resourcePath, err)
 		return
 	}
 	claims, err := f.Verifier.Verify(r.Context(), raw)
 	if err != nil {
-		f.deny(w, requestID, err)
+		f.deny(w, r, requestID, resourcePath, err)
 		return
 	}
 	sessionID, status, msg := f.session(r.Context(), r.Header.Get(HeaderSessionID), claims)
@@ -164,6 +185,9 @@ func (f *FrontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	trace.Record(ctx, trace.Hop{Hop: trace.HopWorkloadToken, Detail: "workload " + f.WorkloadName, Millis: f.now().Sub(start).Milliseconds()})
 
 	in := agentRequest(r, ctx)
+	// The agent serves the container contract, whatever path the
+	// invocation came in on.
+	in.URL.Path, in.URL.RawPath, in.URL.RawQuery, in.RequestURI = "/invocations", "", "", "/invocations"
 	in.Header.Set(HeaderWorkloadAccessToken, out.WorkloadAccessToken)
 	in.Header.Set(HeaderWorkloadAccessTokenNewer, out.WorkloadAccessToken)
 	in.Header.Set(HeaderSessionID, sessionID)
@@ -205,11 +229,14 @@ func userID(c *authorizer.Claims) string {
 
 // deny answers an authentication failure: 401 with a Bearer challenge,
 // 403 for a missing scope, or 503 when the IdP's keys cannot be fetched.
-func (f *FrontDoor) deny(w http.ResponseWriter, requestID string, err error) {
+func (f *FrontDoor) deny(w http.ResponseWriter, r *http.Request, requestID, resourcePath string, err error) {
 	realm := f.Realm
 	if realm == "" {
 		realm = "onbehalf"
 	}
+	// RFC 9728: the challenge names where a client learns which
+	// authorization server issues tokens for this agent.
+	challenge := authorizer.Challenge(err, realm) + `, resource_metadata="` + f.base(r) + metadataPath + resourcePath + `"`
 	f.logger().Info("authentication failed", "request_id", requestID, "error", err)
 	status := authorizer.StatusCode(err)
 	switch status {
@@ -218,11 +245,11 @@ func (f *FrontDoor) deny(w http.ResponseWriter, requestID string, err error) {
 		writeError(w, status, "ServiceUnavailableException", "the identity provider's signing keys are unavailable; try again shortly")
 		return
 	case http.StatusForbidden:
-		w.Header().Set("WWW-Authenticate", authorizer.Challenge(err, realm))
+		w.Header().Set("WWW-Authenticate", challenge)
 		writeError(w, status, "AccessDeniedException", "the bearer token lacks a scope this agent requires")
 		return
 	}
-	w.Header().Set("WWW-Authenticate", authorizer.Challenge(err, realm))
+	w.Header().Set("WWW-Authenticate", challenge)
 	msg := "a valid bearer token is required"
 	if !errors.Is(err, authorizer.ErrMissingToken) {
 		msg = "the bearer token was rejected: " + err.Error()

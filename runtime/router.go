@@ -1,0 +1,153 @@
+package runtime
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Router is the front door of several agents at AgentCore Runtime's
+// paths:
+//
+//	POST /runtimes/{id}/invocations   one agent: id is its name, or an agent
+//	                                  runtime ARN whose runtime id is its name
+//	                                  (URL-escaped, as the AWS SDKs send it);
+//	                                  ?qualifier= is accepted (DEFAULT only)
+//	GET  /.well-known/oauth-protected-resource/runtimes/{id}/invocations
+//	                                  that agent's protected resource
+//	                                  metadata (RFC 9728)
+//
+// Everything else (the container contract's /invocations and /ping, the
+// default agent's metadata, the UI) goes to the first agent's FrontDoor,
+// the default.
+type Router struct {
+	// Agents are the agents' front doors; the first is the default. Each
+	// must have a distinct AgentName.
+	Agents []*FrontDoor
+}
+
+const (
+	runtimesPrefix = "/runtimes/"
+	metadataPath   = "/.well-known/oauth-protected-resource"
+)
+
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.EscapedPath()
+	switch {
+	case strings.HasPrefix(path, runtimesPrefix):
+		f, name, ok := rt.agentAt(w, path[len(runtimesPrefix):])
+		if !ok {
+			return
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeError(w, http.StatusMethodNotAllowed, "ValidationException", "invocations take POST")
+			return
+		}
+		if q := r.URL.Query().Get("qualifier"); q != "" && q != "DEFAULT" {
+			writeError(w, http.StatusNotFound, "ResourceNotFoundException", "agent runtime "+name+" has no endpoint "+q+" (only DEFAULT)")
+			return
+		}
+		f.invoke(w, r, runtimesPrefix+name+"/invocations")
+	case strings.HasPrefix(path, metadataPath+runtimesPrefix):
+		f, name, ok := rt.agentAt(w, path[len(metadataPath+runtimesPrefix):])
+		if !ok {
+			return
+		}
+		f.serveMetadata(w, r, runtimesPrefix+name+"/invocations")
+	default:
+		rt.Agents[0].ServeHTTP(w, r)
+	}
+}
+
+// agentAt finds the agent of "{id}/invocations" (id escaped) or answers
+// 404.
+func (rt *Router) agentAt(w http.ResponseWriter, rest string) (*FrontDoor, string, bool) {
+	escaped, ok := strings.CutSuffix(rest, "/invocations")
+	if !ok || escaped == "" || strings.Contains(escaped, "/") {
+		writeError(w, http.StatusNotFound, "ResourceNotFoundException", "no such path")
+		return nil, "", false
+	}
+	id, err := url.PathUnescape(escaped)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "ResourceNotFoundException", "no such path")
+		return nil, "", false
+	}
+	name := runtimeName(id)
+	for _, f := range rt.Agents {
+		if f.AgentName == name {
+			return f, name, true
+		}
+	}
+	writeError(w, http.StatusNotFound, "ResourceNotFoundException", "no agent runtime "+quoteShort(id))
+	return nil, "", false
+}
+
+// runtimeName is the agent name an invocation id names: the id itself, or
+// the runtime id of an ARN arn:<partition>:bedrock-agentcore:<region>:
+// <account>:runtime/<name>.
+func runtimeName(id string) string {
+	if !strings.HasPrefix(id, "arn:") {
+		return id
+	}
+	parts := strings.SplitN(id, ":", 6)
+	if len(parts) != 6 || parts[2] != "bedrock-agentcore" {
+		return ""
+	}
+	name, ok := strings.CutPrefix(parts[5], "runtime/")
+	if !ok || strings.Contains(name, "/") {
+		return ""
+	}
+	return name
+}
+
+// quoteShort quotes an id for an error message, cut to a sane length.
+func quoteShort(s string) string {
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return `"` + strings.ToValidUTF8(s, "?") + `"`
+}
+
+// protectedResource is the OAuth 2.0 Protected Resource Metadata (RFC
+// 9728) of one agent.
+type protectedResource struct {
+	Resource               string   `json:"resource"`
+	AuthorizationServers   []string `json:"authorization_servers,omitempty"`
+	ScopesSupported        []string `json:"scopes_supported,omitempty"`
+	BearerMethodsSupported []string `json:"bearer_methods_supported"`
+	ResourceName           string   `json:"resource_name,omitempty"`
+}
+
+func (f *FrontDoor) serveMetadata(w http.ResponseWriter, r *http.Request, resourcePath string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, "ValidationException", "metadata takes GET")
+		return
+	}
+	writeJSON(w, http.StatusOK, protectedResource{
+		Resource:               f.base(r) + resourcePath,
+		AuthorizationServers:   f.AuthorizationServers,
+		ScopesSupported:        f.Scopes,
+		BearerMethodsSupported: []string{"header"},
+		ResourceName:           f.AgentName,
+	})
+}
+
+// base is f.PublicURL, or else the scheme and host the request was
+// addressed to.
+func (f *FrontDoor) base(r *http.Request) string {
+	if f.PublicURL != "" {
+		return strings.TrimSuffix(f.PublicURL, "/")
+	}
+	return baseURL(r)
+}
+
+// baseURL is the scheme and host the request was addressed to.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
