@@ -252,9 +252,14 @@ func (c *Config) Validate() error {
 	if len(c.Runtime.Agents) == 0 {
 		bad("runtime.agents", "at least one agent is required")
 	}
+	agentNames := map[string]bool{}
 	for i, a := range c.Runtime.Agents {
 		key := fmt.Sprintf("runtime.agents[%d]", i)
 		validateAgent(key, a, workloads, providers, bad)
+		if agentNames[a.Name] {
+			bad(key+".name", "%q names another agent too (each is served at /runtimes/<name>/invocations)", a.Name)
+		}
+		agentNames[a.Name] = true
 	}
 	return errors.Join(errs...)
 }
@@ -262,6 +267,8 @@ func (c *Config) Validate() error {
 var (
 	providerNameRe = regexp.MustCompile(`^[a-zA-Z0-9\-_]{1,128}$`)
 	workloadNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
+	// agentNameRe: AgentCore's agent runtime names, plus "-".
+	agentNameRe = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_-]{0,47}$`)
 )
 
 func validateProvider(key string, p CredentialProvider, bad func(string, string, ...any)) {
@@ -329,8 +336,8 @@ func validateDiscoveryURL(key, raw string, bad func(string, string, ...any)) {
 }
 
 func validateAgent(key string, a Agent, workloads, providers map[string]bool, bad func(string, string, ...any)) {
-	if a.Name == "" {
-		bad(key+".name", "required")
+	if !agentNameRe.MatchString(a.Name) {
+		bad(key+".name", "must be 1-48 of [a-zA-Z0-9_-], starting with a letter")
 	}
 	if !workloads[a.WorkloadIdentity] {
 		bad(key+".workloadIdentity", "%q is not in identity.workloadIdentities", a.WorkloadIdentity)

@@ -78,7 +78,11 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 				OauthDiscovery: OauthDiscovery{DiscoveryURL: "https://idp.example/oauth"},
 			}},
 		}}},
-		Runtime: Runtime{SessionIdleTimeout: "soon", Agents: []Agent{{Name: "a", WorkloadIdentity: "nope", Model: Model{Provider: "gpt"}, Endpoint: "ftp://x"}}},
+		Runtime: Runtime{SessionIdleTimeout: "soon", Agents: []Agent{
+			{Name: "a", WorkloadIdentity: "nope", Model: Model{Provider: "gpt"}, Endpoint: "ftp://x"},
+			{Name: "a", WorkloadIdentity: "nope"},
+			{Name: "9 lives/x", WorkloadIdentity: "nope"},
+		}},
 	}
 	err := c.Validate()
 	if err == nil {
@@ -90,6 +94,7 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 		"customOauth2ProviderConfig.clientId: required", "customOauth2ProviderConfig.clientSecret: required",
 		"runtime.listen:", "runtime.agents[0].workloadIdentity:", "runtime.agents[0].authorizerConfiguration.customJWTAuthorizer.discoveryUrl:",
 		"runtime.agents[0].model.provider:", "runtime.sessionIdleTimeout:", "runtime.agents[0].endpoint:",
+		`runtime.agents[1].name: "a" names another agent too`, "runtime.agents[2].name: must be 1-48 of",
 	} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("Validate() lacks %q:\n%v", key, err)

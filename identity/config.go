@@ -107,9 +107,15 @@ type Config struct {
 	// and returns who it names; cmd wires the authorizer here. Its errors
 	// must not quote the token.
 	VerifyUserToken func(ctx context.Context, raw string) (UserClaims, error)
-	Providers       []Oauth2CredentialProvider
-	APIKeyProviders []APIKeyCredentialProvider
-	Workloads       []WorkloadIdentity
+	// VerifyUserTokenFor, when set, is used instead of VerifyUserToken
+	// with the workload identity the token is presented for ("" when the
+	// call names none, e.g. CompleteResourceTokenAuth by an admin key), so
+	// that each workload accepts only the tokens of its own agent's
+	// authorizer.
+	VerifyUserTokenFor func(ctx context.Context, workload, raw string) (UserClaims, error)
+	Providers          []Oauth2CredentialProvider
+	APIKeyProviders    []APIKeyCredentialProvider
+	Workloads          []WorkloadIdentity
 	// Region and AccountID fill the ARNs; defaults us-east-1 and
 	// 000000000000.
 	Region    string
@@ -175,8 +181,8 @@ func (cfg *Config) validate() error {
 	if cfg.Keyring == nil {
 		bad("Keyring", "required")
 	}
-	if cfg.VerifyUserToken == nil {
-		bad("VerifyUserToken", "required")
+	if cfg.VerifyUserToken == nil && cfg.VerifyUserTokenFor == nil {
+		bad("VerifyUserToken", "required (or VerifyUserTokenFor)")
 	}
 	for name, d := range map[string]time.Duration{"RefreshBefore": cfg.RefreshBefore, "WorkloadTokenTTL": cfg.WorkloadTokenTTL, "AuthorizationSessionTTL": cfg.AuthorizationSessionTTL} {
 		if d < 0 {

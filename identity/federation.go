@@ -506,7 +506,8 @@ func (b *Broker) complete(ctx context.Context, in CompleteResourceTokenAuthInput
 		}
 		user = UserIDIssuer + "|" + ui.UserID
 	} else {
-		uc, err := b.cfg.VerifyUserToken(ctx, ui.UserToken)
+		caller, _ := CallerFrom(ctx) // a workload key's own workload, or none
+		uc, err := b.verifyUser(ctx, caller.Workload, ui.UserToken)
 		if err != nil || uc.Issuer == "" || uc.Subject == "" {
 			return newError(UnauthorizedException, err, "user token rejected")
 		}

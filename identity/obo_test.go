@@ -3,6 +3,8 @@ package identity_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -559,5 +561,32 @@ func TestVaultHitsAreServedFromMemoryForVaultCacheTTL(t *testing.T) {
 	second := e.mustGet(forced)
 	if second == first || e.mustGet(obo(wat, providerMS, connectorScope)) != second {
 		t.Error("after forceAuthentication the cache served the old token")
+	}
+}
+
+// With VerifyUserTokenFor, each workload accepts only the tokens its own
+// verifier accepts: a token good for one agent does not buy a WAT for
+// another agent's workload.
+func TestUserTokensAreVerifiedForTheWorkloadTheyArePresentedFor(t *testing.T) {
+	var asked []string
+	e := newEnv(t, options{broker: func(c *identity.Config) {
+		verify := c.VerifyUserToken
+		c.VerifyUserTokenFor = func(ctx context.Context, wl, raw string) (identity.UserClaims, error) {
+			asked = append(asked, wl)
+			if wl != workload {
+				return identity.UserClaims{}, errors.New("token is not for this agent")
+			}
+			return verify(ctx, raw)
+		}
+	}})
+	if _, err := e.broker.GetWorkloadAccessTokenForJWT(context.Background(), identity.GetWorkloadAccessTokenForJWTInput{WorkloadName: workload, UserToken: e.tokenA(jane)}); err != nil {
+		t.Fatalf("own workload: %v", err)
+	}
+	_, err := e.broker.GetWorkloadAccessTokenForJWT(context.Background(), identity.GetWorkloadAccessTokenForJWTInput{WorkloadName: restricted, UserToken: e.tokenA(jane)})
+	if ie := wantErr(t, err, identity.UnauthorizedException); ie.Message != "user token rejected" {
+		t.Errorf("message = %q", ie.Message)
+	}
+	if fmt.Sprint(asked) != fmt.Sprint([]string{workload, restricted}) {
+		t.Errorf("verifier asked for %v, want each call's workload", asked)
 	}
 }

@@ -128,7 +128,7 @@ func (b *Broker) issueWAT(ctx context.Context, in GetWorkloadAccessTokenForJWTIn
 	if _, err := b.workload(ctx, in.WorkloadName); err != nil {
 		return "", nil, err
 	}
-	uc, err := b.cfg.VerifyUserToken(ctx, in.UserToken)
+	uc, err := b.verifyUser(ctx, in.WorkloadName, in.UserToken)
 	if err != nil {
 		return "", nil, newError(UnauthorizedException, err, "user token rejected")
 	}
@@ -218,6 +218,15 @@ const (
 	watCacheEntries = 4096
 	watCacheMaxLen  = 16 << 10
 )
+
+// verifyUser verifies Token A presented for workload with the configured
+// verifier.
+func (b *Broker) verifyUser(ctx context.Context, workload, raw string) (UserClaims, error) {
+	if b.cfg.VerifyUserTokenFor != nil {
+		return b.cfg.VerifyUserTokenFor(ctx, workload, raw)
+	}
+	return b.cfg.VerifyUserToken(ctx, raw)
+}
 
 // GetWorkloadAccessTokenInput is the AgentCore operation's input.
 type GetWorkloadAccessTokenInput struct {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/onbehalf/onbehalf/authorizer"
@@ -121,50 +122,54 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err
 	}
 
 	s.Broker, err = identity.New(identity.Config{
-		Store:           s.Store,
-		Keyring:         keys,
-		OAuth:           oc,
-		VerifyUserToken: verifyWithAny(verifiers),
-		Providers:       providers(cfg.Identity.CredentialProviders),
-		Workloads:       workloads(cfg.Identity.WorkloadIdentities),
-		Region:          opts.IdentityRegion,
-		CallbackBaseURL: publicURL,
-		Logger:          opts.Logger.With("component", "identity"),
+		Store:              s.Store,
+		Keyring:            keys,
+		OAuth:              oc,
+		VerifyUserTokenFor: verifyForWorkload(cfg.Runtime.Agents, verifiers),
+		Providers:          providers(cfg.Identity.CredentialProviders),
+		Workloads:          workloads(cfg.Identity.WorkloadIdentities),
+		Region:             opts.IdentityRegion,
+		CallbackBaseURL:    publicURL,
+		Logger:             opts.Logger.With("component", "identity"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 
-	// One runtime serves the first agent at the container-contract paths;
-	// routing several agents by name comes with the runtime's HTTP API.
-	a := cfg.Runtime.Agents[0]
-	agentHandler, err := s.agent(ctx, a, opts)
-	if err != nil {
-		return nil, fmt.Errorf("runtime.agents %s: %w", a.Name, err)
-	}
+	// One runtime serves every agent at /runtimes/{name}/invocations, and
+	// the first also at the container contract's /invocations and the UI.
 	idle, _ := time.ParseDuration(cfg.Runtime.SessionIdleTimeout)
 	maxLife, _ := time.ParseDuration(cfg.Runtime.SessionMaxLifetime)
-	front := &runtime.FrontDoor{
-		Verifier:           verifiers[0],
-		Identity:           s.Broker,
-		WorkloadName:       a.WorkloadIdentity,
-		AgentName:          a.Name,
-		Sessions:           s.Store,
-		Agent:              agentHandler,
-		SessionIdleTimeout: idle,
-		SessionMaxLifetime: maxLife,
-		Logger:             opts.Logger.With("component", "runtime"),
+	for i, a := range cfg.Runtime.Agents {
+		agentHandler, err := s.agent(ctx, a, opts)
+		if err != nil {
+			return nil, fmt.Errorf("runtime.agents %s: %w", a.Name, err)
+		}
+		j := a.AuthorizerConfiguration.CustomJWTAuthorizer
+		front := &runtime.FrontDoor{
+			Verifier:             verifiers[i],
+			Identity:             s.Broker,
+			WorkloadName:         a.WorkloadIdentity,
+			AgentName:            a.Name,
+			Sessions:             s.Store,
+			Agent:                agentHandler,
+			AuthorizationServers: []string{strings.TrimSuffix(j.DiscoveryURL, "/.well-known/openid-configuration")},
+			Scopes:               j.AllowedScopes,
+			SessionIdleTimeout:   idle,
+			SessionMaxLifetime:   maxLife,
+			Logger:               opts.Logger.With("component", "runtime", "agent", a.Name),
+		}
+		s.fronts = append(s.fronts, front)
 	}
-	s.fronts = append(s.fronts, front)
 	if ui := cfg.Runtime.UI; ui != nil {
 		wc := webui.Config{Authority: ui.Authority, ClientID: ui.ClientID, Scopes: ui.Scopes}
 		if err := wc.Validate(); err != nil {
 			return nil, fmt.Errorf("runtime.ui: %w", err)
 		}
-		front.UI = webui.Handler(wc)
+		s.fronts[0].UI = webui.Handler(wc)
 	}
 	go reloadKeys(bg, keys, cfg.Keys.File, opts.Logger)
-	if s.RuntimeURL, err = s.serve(opts.RuntimeListener, cfg.Runtime.Listen, front); err != nil {
+	if s.RuntimeURL, err = s.serve(opts.RuntimeListener, cfg.Runtime.Listen, &runtime.Router{Agents: s.fronts}); err != nil {
 		return nil, fmt.Errorf("runtime.listen: %w", err)
 	}
 	// The broker's HTTP face: the AgentCore Identity API, SigV4-verified
@@ -218,6 +223,25 @@ func (s *Stack) Close() {
 	}
 	if s.Store != nil {
 		_ = s.Store.Close()
+	}
+}
+
+// verifyForWorkload verifies a Token A presented for a workload with the
+// authorizers of the agents that run as that workload only, so a token
+// minted for one agent does not buy a workload access token for another.
+// A workload no configured agent runs as (one created through the API for
+// an agent hosted elsewhere) accepts what any configured authorizer
+// accepts.
+func verifyForWorkload(agents []config.Agent, vs []*authorizer.Authorizer) func(context.Context, string, string) (identity.UserClaims, error) {
+	byWorkload := map[string][]*authorizer.Authorizer{}
+	for i, a := range agents {
+		byWorkload[a.WorkloadIdentity] = append(byWorkload[a.WorkloadIdentity], vs[i])
+	}
+	return func(ctx context.Context, workload, raw string) (identity.UserClaims, error) {
+		if own, ok := byWorkload[workload]; ok {
+			return verifyWithAny(own)(ctx, raw)
+		}
+		return verifyWithAny(vs)(ctx, raw)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -17,14 +18,14 @@ import (
 )
 
 type invokeOptions struct {
-	URL, BearerToken, SessionID, UserID, DataDir string
-	Verbose                                      bool
+	URL, BearerToken, SessionID, UserID, DataDir, Agent string
+	Verbose                                             bool
 }
 
 func newInvokeCommand() *cobra.Command {
 	var o invokeOptions
 	cmd := &cobra.Command{
-		Use:   `invoke [--url URL] --bearer-token T [--session-id S] 'PROMPT or {"prompt": …}'`,
+		Use:   `invoke [--url URL] [--agent NAME] --bearer-token T [--session-id S] 'PROMPT or {"prompt": …}'`,
 		Short: "Send a prompt to an agent and stream its answer",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -43,6 +44,7 @@ func newInvokeCommand() *cobra.Command {
 	f.StringVar(&o.SessionID, "session-id", "", "continue this session (33-256 characters)")
 	f.StringVar(&o.UserID, "user-id", "", "accepted for agentcore compatibility; the runtime takes the user from the token")
 	f.StringVar(&o.DataDir, "data-dir", defaultDataDir(), "the dev stack's data dir (for the default URL)")
+	f.StringVar(&o.Agent, "agent", "", "the agent (runtime.agents name, or agent runtime ARN) at /runtimes/<agent>/invocations; default: the runtime's first agent at /invocations")
 	f.BoolVar(&o.Verbose, "verbose", false, "also show tool calls")
 	return cmd
 }
@@ -65,7 +67,11 @@ func invoke(ctx context.Context, hc *http.Client, o invokeOptions, arg string, o
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(o.URL, "/")+"/invocations", bytes.NewReader(body))
+	target := strings.TrimRight(o.URL, "/") + "/invocations"
+	if o.Agent != "" {
+		target = strings.TrimRight(o.URL, "/") + "/runtimes/" + url.PathEscape(o.Agent) + "/invocations"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
