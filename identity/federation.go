@@ -79,7 +79,7 @@ func (b *Broker) userFederation(ctx context.Context, c *resourceCall) (obtained,
 			return obtained{detail: "vault read failed"}, newError(InternalServerException, err, "token vault unavailable")
 		}
 		if b.fresh(cached, b.now()) {
-			return obtained{token: cached.AccessToken, detail: "vault hit"}, nil
+			return obtained{token: cached.AccessToken, detail: detailVaultHit}, nil
 		}
 		if cached != nil && cached.RefreshToken != "" {
 			res, err := b.shared(ctx, c, b.refreshFederated)
@@ -109,7 +109,7 @@ func (b *Broker) refreshFederated(ctx context.Context, c *resourceCall) (obtaine
 		return obtained{detail: "vault read failed"}, newError(InternalServerException, err, "token vault unavailable")
 	}
 	if b.fresh(cached, b.now()) {
-		return obtained{token: cached.AccessToken, detail: "vault hit"}, nil
+		return obtained{token: cached.AccessToken, detail: detailVaultHit}, nil
 	}
 	if cached == nil || cached.RefreshToken == "" {
 		return obtained{}, nil

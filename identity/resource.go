@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
@@ -142,9 +143,22 @@ func (b *Broker) GetResourceOauth2Token(ctx context.Context, in GetResourceOauth
 		b.log.InfoContext(ctx, "user authorization required", append(attrs, "session", res.out.SessionURI)...)
 		return *res.out, nil
 	}
-	b.log.InfoContext(ctx, "resource token issued", append(attrs, "token_sha256", shortHash(res.token))...)
+	// A vault hit is the common case and already an audit event: logging
+	// each one at info was a write(2) per call under the log's lock, a
+	// good part of a busy broker's time. Exchanges with the IdP, refusals
+	// and sign-in requests stay at info.
+	level := slog.LevelInfo
+	if res.detail == detailVaultHit {
+		level = slog.LevelDebug
+	}
+	if b.log.Enabled(ctx, level) {
+		b.log.Log(ctx, level, "resource token issued", append(attrs, "token_sha256", shortHash(res.token))...)
+	}
 	return GetResourceOauth2TokenOutput{AccessToken: res.token}, nil
 }
+
+// detailVaultHit is the audit detail of a token served from the vault.
+const detailVaultHit = "vault hit"
 
 // prepare validates in, opens the WAT and checks the workload may use the
 // provider. It returns the call (with the WAT when it opened) even on error,
@@ -260,7 +274,7 @@ func (b *Broker) resourceToken(ctx context.Context, c *resourceCall) (obtained, 
 			return obtained{detail: "vault read failed"}, newError(InternalServerException, err, "token vault unavailable")
 		}
 		if b.fresh(cached, b.now()) {
-			return obtained{token: cached.AccessToken, detail: "vault hit"}, nil
+			return obtained{token: cached.AccessToken, detail: detailVaultHit}, nil
 		}
 	}
 	return b.shared(ctx, c, b.obtain)
@@ -330,7 +344,7 @@ func (b *Broker) obtain(ctx context.Context, c *resourceCall) (obtained, error) 
 			return obtained{detail: "vault read failed"}, newError(InternalServerException, err, "token vault unavailable")
 		}
 		if b.fresh(cached, b.now()) {
-			return obtained{token: cached.AccessToken, detail: "vault hit"}, nil
+			return obtained{token: cached.AccessToken, detail: detailVaultHit}, nil
 		}
 	}
 	md, err := b.serverMetadata(ctx, c.p)
