@@ -109,7 +109,12 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func (f *fixture) invoke(user, session string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(http.MethodPost, "/invocations", strings.NewReader(`{"prompt":"hi"}`))
+	return f.serve(f.door, http.MethodPost, "/invocations", user, session)
+}
+
+// serve sends h a prompt as user (none if "") in session (new if "").
+func (f *fixture) serve(h http.Handler, method, target, user, session string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, target, strings.NewReader(`{"prompt":"hi"}`))
 	if user != "" {
 		req.Header.Set("Authorization", "Bearer "+f.tokens[user])
 	}
@@ -118,7 +123,7 @@ func (f *fixture) invoke(user, session string) *httptest.ResponseRecorder {
 		req.Header.Set(HeaderSessionID, session)
 	}
 	rec := httptest.NewRecorder()
-	f.door.ServeHTTP(rec, req)
+	h.ServeHTTP(rec, req)
 	return rec
 }
 

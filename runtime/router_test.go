@@ -42,16 +42,7 @@ func newRouted(t *testing.T) *routed {
 }
 
 func (r *routed) do(method, target, user, session string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, target, strings.NewReader(`{"prompt":"hi"}`))
-	if user != "" {
-		req.Header.Set("Authorization", "Bearer "+r.tokens[user])
-	}
-	if session != "" {
-		req.Header.Set(HeaderSessionID, session)
-	}
-	rec := httptest.NewRecorder()
-	r.router.ServeHTTP(rec, req)
-	return rec
+	return r.serve(r.router, method, target, user, session)
 }
 
 func TestRouterInvokesTheNamedAgentAtTheContainerContract(t *testing.T) {
