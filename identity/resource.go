@@ -131,29 +131,36 @@ func (b *Broker) GetResourceOauth2Token(ctx context.Context, in GetResourceOauth
 	}
 	ev.Detail = res.detail
 	err = b.finish(ctx, &ev, err)
-	attrs := []any{"workload", ev.Workload, "provider", ev.Provider, "flow", ev.Flow, "user_sha256", shortHash(ev.User), "outcome", ev.Outcome, "detail", ev.Detail}
-	if c != nil && c.row != "" {
-		attrs = append(attrs, "vault_row", c.row[:12])
-	}
-	if err != nil {
-		b.log.InfoContext(ctx, "resource token refused", append(attrs, "error", err)...)
-		return GetResourceOauth2TokenOutput{}, err
-	}
-	if res.out != nil {
-		b.log.InfoContext(ctx, "user authorization required", append(attrs, "session", res.out.SessionURI)...)
-		return *res.out, nil
-	}
 	// A vault hit is the common case and already an audit event: logging
 	// each one at info was a write(2) per call under the log's lock, a
 	// good part of a busy broker's time. Exchanges with the IdP, refusals
 	// and sign-in requests stay at info.
 	level := slog.LevelInfo
-	if res.detail == detailVaultHit {
+	if err == nil && res.out == nil && res.detail == detailVaultHit {
 		level = slog.LevelDebug
 	}
-	if b.log.Enabled(ctx, level) {
-		b.log.Log(ctx, level, "resource token issued", append(attrs, "token_sha256", shortHash(res.token))...)
+	if !b.log.Enabled(ctx, level) {
+		if err != nil {
+			return GetResourceOauth2TokenOutput{}, err
+		}
+		if res.out != nil {
+			return *res.out, nil
+		}
+		return GetResourceOauth2TokenOutput{AccessToken: res.token}, nil
 	}
+	attrs := []any{"workload", ev.Workload, "provider", ev.Provider, "flow", ev.Flow, "user_sha256", shortHash(ev.User), "outcome", ev.Outcome, "detail", ev.Detail}
+	if c != nil && c.row != "" {
+		attrs = append(attrs, "vault_row", c.row[:12])
+	}
+	switch {
+	case err != nil:
+		b.log.Log(ctx, level, "resource token refused", append(attrs, "error", err)...)
+		return GetResourceOauth2TokenOutput{}, err
+	case res.out != nil:
+		b.log.Log(ctx, level, "user authorization required", append(attrs, "session", res.out.SessionURI)...)
+		return *res.out, nil
+	}
+	b.log.Log(ctx, level, "resource token issued", append(attrs, "token_sha256", shortHash(res.token))...)
 	return GetResourceOauth2TokenOutput{AccessToken: res.token}, nil
 }
 
