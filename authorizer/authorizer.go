@@ -43,6 +43,13 @@ func New(ctx context.Context, cfg Config) (*Authorizer, error) {
 	return a, nil
 }
 
+// Issuer returns the issuer this authorizer trusts, as discovery gave it
+// (fetched on first use, like Verify's). A multi-tenant Entra issuer keeps
+// its "{tenantid}" placeholder.
+func (a *Authorizer) Issuer(ctx context.Context) (string, error) {
+	return a.issuer(ctx)
+}
+
 // NewWithKeySet returns an authorizer that trusts issuer and verifies
 // signatures with keys (a StaticKeySet in tests, or pinned keys), with no
 // discovery. cfg.DiscoveryURL must be empty; the refresh settings are

@@ -92,6 +92,10 @@ type Runtime struct {
 	SessionMaxLifetime string `yaml:"sessionMaxLifetime,omitempty"`
 	// UI serves the chat UI at / when set.
 	UI *UI `yaml:"ui,omitempty"`
+	// PublicURL is the runtime's URL as clients reach it (scheme and host,
+	// e.g. behind a TLS-terminating proxy), used in the protected resource
+	// metadata and 401 challenges; empty uses each request's Host.
+	PublicURL string `yaml:"publicUrl,omitempty"`
 }
 
 // UI is the chat UI's sign-in: the browser runs OpenID Connect
@@ -239,6 +243,11 @@ func (c *Config) Validate() error {
 	for key, v := range map[string]string{"runtime.sessionIdleTimeout": c.Runtime.SessionIdleTimeout, "runtime.sessionMaxLifetime": c.Runtime.SessionMaxLifetime} {
 		if d, err := time.ParseDuration(v); v != "" && (err != nil || d <= 0) {
 			bad(key, "must be a positive duration such as 15m or 8h")
+		}
+	}
+	if p := c.Runtime.PublicURL; p != "" {
+		if u, err := url.Parse(p); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			bad("runtime.publicUrl", "must be a scheme and host such as https://agents.example.com")
 		}
 	}
 	if ui := c.Runtime.UI; ui != nil {

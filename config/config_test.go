@@ -78,7 +78,7 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 				OauthDiscovery: OauthDiscovery{DiscoveryURL: "https://idp.example/oauth"},
 			}},
 		}}},
-		Runtime: Runtime{SessionIdleTimeout: "soon", Agents: []Agent{
+		Runtime: Runtime{SessionIdleTimeout: "soon", PublicURL: "https://agents.example.com/path?x=1", Agents: []Agent{
 			{Name: "a", WorkloadIdentity: "nope", Model: Model{Provider: "gpt"}, Endpoint: "ftp://x"},
 			{Name: "a", WorkloadIdentity: "nope"},
 			{Name: "9 lives/x", WorkloadIdentity: "nope"},
@@ -94,7 +94,7 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 		"customOauth2ProviderConfig.clientId: required", "customOauth2ProviderConfig.clientSecret: required",
 		"runtime.listen:", "runtime.agents[0].workloadIdentity:", "runtime.agents[0].authorizerConfiguration.customJWTAuthorizer.discoveryUrl:",
 		"runtime.agents[0].model.provider:", "runtime.sessionIdleTimeout:", "runtime.agents[0].endpoint:",
-		`runtime.agents[1].name: "a" names another agent too`, "runtime.agents[2].name: must be 1-48 of",
+		`runtime.agents[1].name: "a" names another agent too`, "runtime.agents[2].name: must be 1-48 of", "runtime.publicUrl: must be a scheme and host",
 	} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("Validate() lacks %q:\n%v", key, err)

@@ -29,7 +29,9 @@
 //
 //  1. The runtime verified the user's token (Token A) and calls
 //     [Broker.GetWorkloadAccessTokenForJWT]. The broker verifies Token A again
-//     through Config.VerifyUserToken and returns a workload access token
+//     through Config.VerifyUserToken (or VerifyUserTokenFor, which is told
+//     the workload, so that each workload accepts only its own agent's
+//     tokens) and returns a workload access token
 //     (WAT): "obwat1." + base64url(keyring.Seal(JSON{workload, iss, sub, iat,
 //     exp, user token}, "onbehalf/wat/v1")). It is opaque, only a broker
 //     holding the keyring can open it, it binds the workload to the user

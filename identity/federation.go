@@ -499,21 +499,9 @@ func (b *Broker) complete(ctx context.Context, in CompleteResourceTokenAuthInput
 	if err := v.err(); err != nil {
 		return err
 	}
-	var user string
-	if ui.UserID != "" {
-		if !userIDAllowed(ctx) {
-			return newError(AccessDeniedException, nil, "the caller may not name users by a bare user id")
-		}
-		user = UserIDIssuer + "|" + ui.UserID
-	} else {
-		caller, _ := CallerFrom(ctx) // a workload key's own workload, or none
-		uc, err := b.verifyUser(ctx, caller.Workload, ui.UserToken)
-		if err != nil || uc.Issuer == "" || uc.Subject == "" {
-			return newError(UnauthorizedException, err, "user token rejected")
-		}
-		user = uc.Issuer + "|" + uc.Subject
+	if ui.UserID != "" && !userIDAllowed(ctx) {
+		return newError(AccessDeniedException, nil, "the caller may not name users by a bare user id")
 	}
-	ev.User = user
 	id := strings.TrimPrefix(in.SessionURI, sessionURIPrefix)
 	r, doc, ok, err := b.loadSession(ctx, id)
 	if err != nil {
@@ -526,6 +514,19 @@ func (b *Broker) complete(ctx context.Context, in CompleteResourceTokenAuthInput
 	if err := checkCallerWorkload(ctx, doc.Workload); err != nil {
 		return err
 	}
+	// The user token is verified for the workload that started the
+	// session, whoever calls (an admin key is bound to no workload).
+	var user string
+	if ui.UserID != "" {
+		user = UserIDIssuer + "|" + ui.UserID
+	} else {
+		uc, err := b.verifyUser(ctx, doc.Workload, ui.UserToken)
+		if err != nil || uc.Issuer == "" || uc.Subject == "" {
+			return newError(UnauthorizedException, err, "user token rejected")
+		}
+		user = uc.Issuer + "|" + uc.Subject
+	}
+	ev.User = user
 	if doc.User != user {
 		ev.Detail = "another user"
 		return newError(AccessDeniedException, nil, "the authorization session was started by another user")

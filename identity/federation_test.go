@@ -323,3 +323,25 @@ func TestUserFederationWithoutCallbackBaseURLIsRefused(t *testing.T) {
 		t.Errorf("message = %q", ie.Message)
 	}
 }
+
+// CompleteResourceTokenAuth verifies the user token for the workload that
+// started the session, even when the caller (an admin key) is bound to no
+// workload.
+func TestCompleteVerifiesTheUserTokenForTheSessionsWorkload(t *testing.T) {
+	var asked []string
+	f := newFedEnv(t, options{broker: func(c *identity.Config) {
+		verify := c.VerifyUserToken
+		c.VerifyUserTokenFor = func(ctx context.Context, wl, raw string) (identity.UserClaims, error) {
+			asked = append(asked, wl)
+			return verify(ctx, raw)
+		}
+	}})
+	out := f.start(federation(f.wat(workload, jane), connectorScope))
+	asked = nil
+	if err := f.complete(out.SessionURI, f.tokenA(jane)); identity.ErrorType(err) != identity.ValidationException {
+		t.Fatalf("Complete before sign-in: %v, want ValidationException (the user has not signed in)", err)
+	}
+	if len(asked) != 1 || asked[0] != workload {
+		t.Errorf("the user token was verified for %q, want the session's workload %q", asked, workload)
+	}
+}

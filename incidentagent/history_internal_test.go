@@ -3,6 +3,7 @@ package incidentagent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -159,5 +160,40 @@ func TestConcurrentTurnsThatBothHoldWritesKeepBoth(t *testing.T) {
 	_, pending := texts(t, st)
 	if len(pending) != 2 || pending[0].ToolUseID != "x" || pending[1].ToolUseID != "y" {
 		t.Errorf("held writes = %+v, want x and y", pending)
+	}
+}
+
+// failingUpdates fails the first n UpdateSession calls (a store hiccup).
+type failingUpdates struct {
+	store.Store
+	n int
+}
+
+func (f *failingUpdates) UpdateSession(ctx context.Context, id string, fn func(store.Session) (store.Session, error)) error {
+	if f.n > 0 {
+		f.n--
+		return errors.New("database is locked")
+	}
+	return f.Store.UpdateSession(ctx, id, fn)
+}
+
+// A turn that cannot claim the held writes runs without them, and its
+// save keeps them stored for a later turn: nothing is dropped.
+func TestATurnThatCannotClaimKeepsTheHeldWritesStored(t *testing.T) {
+	ctx := context.Background()
+	held := agent.PendingCall{ToolUseID: "t1", Tool: "resolve_incident", Input: json.RawMessage(`{"number":"INC0012345"}`), Summary: "resolve INC0012345"}
+	st := &failingUpdates{Store: sessionStore(t, agent.Conversation{Messages: []model.Message{text(model.RoleUser, "resolve it")}, Pending: []agent.PendingCall{held}}), n: 1}
+	conv, base := loadConversation(ctx, st, "s-1")
+	conv, base = claimPending(ctx, st, "s-1", conv, base)
+	if len(conv.Pending) != 0 {
+		t.Fatalf("held writes after a failed claim = %+v, want none for this turn", conv.Pending)
+	}
+	conv.Messages = append(conv.Messages, text(model.RoleUser, "how many open?"), text(model.RoleAssistant, "3"))
+	if err := saveConversation(ctx, st, "s-1", conv, base); err != nil {
+		t.Fatal(err)
+	}
+	got, pending := texts(t, st)
+	if got != "[resolve it how many open? 3]" || len(pending) != 1 || pending[0].ToolUseID != "t1" {
+		t.Errorf("after the turn: %s, pending %+v; want the turn saved and the write still held", got, pending)
 	}
 }

@@ -186,8 +186,11 @@ func claimPending(ctx context.Context, sessions store.Store, id string, conv *ag
 		}
 		conv, base = loadConversation(ctx, sessions, id)
 	}
-	// Could not claim: run without the held writes (nothing runs twice).
+	// Could not claim: run without the held writes (nothing runs twice),
+	// and save by merging (no base), which keeps the stored held writes
+	// this turn never saw through.
 	conv.Pending = nil
+	base.raw, base.pending = nil, ""
 	return conv, base
 }
 

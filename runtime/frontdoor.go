@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -48,13 +49,15 @@ type FrontDoor struct {
 	Sessions store.Store
 	// Agent serves the container contract (usually an *App).
 	Agent http.Handler
-	// UI, when set, serves every path other than /invocations and /ping
-	// (the chat UI). It is public: it holds no data, and the browser
-	// signs the user in with the IdP itself.
+	// UI, when set, serves every path other than /invocations, /ping and
+	// the protected resource metadata (the chat UI). It is public: it
+	// holds no data, and the browser signs the user in with the IdP itself.
 	UI http.Handler
 	// AuthorizationServers are the issuers whose tokens this agent
-	// accepts, and Scopes the scopes a token may need: the protected
-	// resource metadata (RFC 9728) tells clients where to get a token.
+	// accepts (empty: the Verifier's own, when it can say, as
+	// *authorizer.Authorizer can), and Scopes the scopes a token may
+	// need: the protected resource metadata (RFC 9728) tells clients
+	// where to get a token.
 	AuthorizationServers []string
 	Scopes               []string
 	// PublicURL is the runtime's URL as clients reach it (scheme and
@@ -134,7 +137,10 @@ func (f *FrontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/ping":
 		f.Agent.ServeHTTP(w, agentRequest(r, r.Context()))
 		return
-	case r.URL.Path == metadataPath || r.URL.Path == metadataPath+"/invocations":
+	case r.URL.Path == metadataPath:
+		f.serveMetadata(w, r, "") // the runtime's origin as a whole
+		return
+	case r.URL.Path == metadataPath+"/invocations":
 		f.serveMetadata(w, r, "/invocations")
 		return
 	case r.URL.Path != "/invocations" && f.UI != nil:
@@ -187,7 +193,8 @@ func (f *FrontDoor) invoke(w http.ResponseWriter, r *http.Request, resourcePath 
 	in := agentRequest(r, ctx)
 	// The agent serves the container contract, whatever path the
 	// invocation came in on.
-	in.URL.Path, in.URL.RawPath, in.URL.RawQuery, in.RequestURI = "/invocations", "", "", "/invocations"
+	// Nothing of the caller's URL (host, userinfo, query) goes along.
+	in.URL, in.RequestURI = &url.URL{Path: "/invocations"}, "/invocations"
 	in.Header.Set(HeaderWorkloadAccessToken, out.WorkloadAccessToken)
 	in.Header.Set(HeaderWorkloadAccessTokenNewer, out.WorkloadAccessToken)
 	in.Header.Set(HeaderSessionID, sessionID)

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,6 +33,13 @@ const (
 )
 
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(rt.Agents) == 0 {
+		writeError(w, http.StatusNotFound, "ResourceNotFoundException", "no agent is configured")
+		return
+	}
+	// Resource paths are kept exactly as the client wrote them (an escaped
+	// ARN stays escaped): RFC 9728 clients use metadata only when its
+	// resource is the URL they asked for.
 	path := r.URL.EscapedPath()
 	switch {
 	case strings.HasPrefix(path, runtimesPrefix):
@@ -44,17 +52,19 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusMethodNotAllowed, "ValidationException", "invocations take POST")
 			return
 		}
-		if q := r.URL.Query().Get("qualifier"); q != "" && q != "DEFAULT" {
-			writeError(w, http.StatusNotFound, "ResourceNotFoundException", "agent runtime "+name+" has no endpoint "+q+" (only DEFAULT)")
-			return
+		for _, q := range r.URL.Query()["qualifier"] {
+			if q != "DEFAULT" {
+				writeError(w, http.StatusNotFound, "ResourceNotFoundException", "agent runtime "+name+" has no endpoint "+quoteShort(q)+" (only DEFAULT)")
+				return
+			}
 		}
-		f.invoke(w, r, runtimesPrefix+name+"/invocations")
+		f.invoke(w, r, path)
 	case strings.HasPrefix(path, metadataPath+runtimesPrefix):
-		f, name, ok := rt.agentAt(w, path[len(metadataPath+runtimesPrefix):])
+		f, _, ok := rt.agentAt(w, path[len(metadataPath+runtimesPrefix):])
 		if !ok {
 			return
 		}
-		f.serveMetadata(w, r, runtimesPrefix+name+"/invocations")
+		f.serveMetadata(w, r, path[len(metadataPath):])
 	default:
 		rt.Agents[0].ServeHTTP(w, r)
 	}
@@ -119,15 +129,31 @@ type protectedResource struct {
 	ResourceName           string   `json:"resource_name,omitempty"`
 }
 
+// issuerSource is a TokenVerifier that can say which issuer it trusts
+// (*authorizer.Authorizer).
+type issuerSource interface {
+	Issuer(ctx context.Context) (string, error)
+}
+
 func (f *FrontDoor) serveMetadata(w http.ResponseWriter, r *http.Request, resourcePath string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		writeError(w, http.StatusMethodNotAllowed, "ValidationException", "metadata takes GET")
 		return
 	}
+	servers := f.AuthorizationServers
+	if is, ok := f.Verifier.(issuerSource); ok && len(servers) == 0 {
+		iss, err := is.Issuer(r.Context())
+		if err != nil {
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusServiceUnavailable, "ServiceUnavailableException", "the identity provider's metadata is unavailable; try again shortly")
+			return
+		}
+		servers = []string{iss}
+	}
 	writeJSON(w, http.StatusOK, protectedResource{
 		Resource:               f.base(r) + resourcePath,
-		AuthorizationServers:   f.AuthorizationServers,
+		AuthorizationServers:   servers,
 		ScopesSupported:        f.Scopes,
 		BearerMethodsSupported: []string{"header"},
 		ResourceName:           f.AgentName,
@@ -143,11 +169,19 @@ func (f *FrontDoor) base(r *http.Request) string {
 	return baseURL(r)
 }
 
-// baseURL is the scheme and host the request was addressed to.
+// baseURL is the scheme and host the request was addressed to. A host
+// that is not plainly a host name, address and port (the host of an
+// absolute-form request line is not checked by net/http) is not echoed.
 func baseURL(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host
+	host := r.Host
+	if host == "" || strings.IndexFunc(host, func(c rune) bool {
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-:[]", c))
+	}) >= 0 {
+		host = "invalid-host"
+	}
+	return scheme + "://" + host
 }

@@ -77,6 +77,9 @@ func TestRouterRefusesUnknownAgentsQualifiersAndMethods(t *testing.T) {
 		{http.MethodPost, "/runtimes/" + url.PathEscape("arn:aws:bedrock-agentcore:us-east-1:1:runtime/nope") + "/invocations", http.StatusNotFound},
 		{http.MethodPost, "/runtimes/" + url.PathEscape("arn:aws:s3:::runtime/hr") + "/invocations", http.StatusNotFound},
 		{http.MethodPost, "/runtimes/hr/invocations?qualifier=PROD", http.StatusNotFound},
+		{http.MethodPost, "/runtimes/hr/invocations?qualifier=DEFAULT&qualifier=PROD", http.StatusNotFound},
+		{http.MethodPost, "/runtimes/h%2Fr/invocations", http.StatusNotFound},
+		{http.MethodPost, "/runtimes/../runtimes/hr/invocations", http.StatusNotFound},
 		{http.MethodPost, "/runtimes/hr/other", http.StatusNotFound},
 		{http.MethodGet, "/runtimes/hr/invocations", http.StatusMethodNotAllowed},
 	} {
@@ -108,7 +111,9 @@ func TestRouterUsesEachAgentsAuthorizerAndPointsToItsMetadata(t *testing.T) {
 	}
 
 	for target, want := range map[string]protectedResource{
-		"/.well-known/oauth-protected-resource": {Resource: "http://example.com/invocations", AuthorizationServers: []string{"https://login.example/tenant/v2.0"},
+		"/.well-known/oauth-protected-resource": {Resource: "http://example.com", AuthorizationServers: []string{"https://login.example/tenant/v2.0"},
+			ScopesSupported: []string{"api://agent/access_as_user"}, BearerMethodsSupported: []string{"header"}, ResourceName: "servicenow"},
+		"/.well-known/oauth-protected-resource/invocations": {Resource: "http://example.com/invocations", AuthorizationServers: []string{"https://login.example/tenant/v2.0"},
 			ScopesSupported: []string{"api://agent/access_as_user"}, BearerMethodsSupported: []string{"header"}, ResourceName: "servicenow"},
 		"/.well-known/oauth-protected-resource/runtimes/partner/invocations": {Resource: "https://agents.example.com/runtimes/partner/invocations",
 			BearerMethodsSupported: []string{"header"}, ResourceName: "partner"},
@@ -141,4 +146,45 @@ func TestRouterKeepsSessionsToTheirAgent(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// The resource in the challenge and in the metadata is the URL exactly as
+// the client used it (an escaped ARN stays escaped), as RFC 9728 clients
+// require; a host that is not a plain host is not echoed.
+func TestRouterMetadataNamesTheURLTheClientUsed(t *testing.T) {
+	r := newRouted(t)
+	arnPath := "/runtimes/" + url.PathEscape("arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/hr") + "/invocations"
+	rec := r.do(http.MethodPost, arnPath+"?qualifier=DEFAULT", "", "")
+	want := `resource_metadata="http://example.com/.well-known/oauth-protected-resource` + arnPath + `"`
+	if ch := rec.Header().Get("WWW-Authenticate"); rec.Code != http.StatusUnauthorized || !strings.Contains(ch, want) {
+		t.Fatalf("ARN invocation without a token: %d %q, want %s", rec.Code, ch, want)
+	}
+	rec = r.do(http.MethodGet, "/.well-known/oauth-protected-resource"+arnPath, "", "")
+	var got protectedResource
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.Resource != "http://example.com"+arnPath || got.ResourceName != "hr" {
+		t.Errorf("metadata of the ARN path: %d %s, want resource http://example.com%s", rec.Code, rec.Body, arnPath)
+	}
+
+	req := httptest.NewRequest(http.MethodPost, "/runtimes/hr/invocations", strings.NewReader("{}"))
+	req.Host = `evil"x=y`
+	rec = httptest.NewRecorder()
+	r.router.ServeHTTP(rec, req)
+	if ch := rec.Header().Get("WWW-Authenticate"); strings.Contains(ch, "evil") || !strings.Contains(ch, "http://invalid-host/") {
+		t.Errorf("a hostile host reached the challenge: %q", ch)
+	}
+}
+
+// The agent sees /invocations and nothing else of the caller's URL.
+func TestRouterPassesTheAgentNoneOfTheCallersURL(t *testing.T) {
+	r := newRouted(t)
+	req := httptest.NewRequest(http.MethodPost, "http://user:pass@example.com/runtimes/hr/invocations?qualifier=DEFAULT", strings.NewReader(`{"prompt":"hi"}`))
+	req.Header.Set("Authorization", "Bearer "+r.tokens["jane.smith@company.com"])
+	rec := httptest.NewRecorder()
+	r.router.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || len(r.hrSpy.reqs) != 1 {
+		t.Fatalf("invoke: %d, hr saw %d", rec.Code, len(r.hrSpy.reqs))
+	}
+	if u := r.hrSpy.reqs[0].URL; u.String() != "/invocations" {
+		t.Errorf("the agent saw URL %q, want just /invocations", u.String())
+	}
 }

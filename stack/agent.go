@@ -44,7 +44,9 @@ func (s *Stack) agent(ctx context.Context, a config.Agent, opts Options) (http.H
 	if err != nil {
 		return nil, err
 	}
-	s.Model = m.Name() + " (" + why + ")"
+	if s.Model == "" { // the first in-process agent's, as the dev banner shows it
+		s.Model = m.Name() + " (" + why + ")"
+	}
 	log.Info("model", "name", m.Name(), "why", why)
 
 	cfg := incidentagent.Config{Model: m, Sessions: s.Store, SkipWriteConfirmation: a.ConfirmWrites != nil && !*a.ConfirmWrites}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/onbehalf/onbehalf/authorizer"
@@ -145,19 +144,19 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err
 		if err != nil {
 			return nil, fmt.Errorf("runtime.agents %s: %w", a.Name, err)
 		}
-		j := a.AuthorizerConfiguration.CustomJWTAuthorizer
 		front := &runtime.FrontDoor{
-			Verifier:             verifiers[i],
-			Identity:             s.Broker,
-			WorkloadName:         a.WorkloadIdentity,
-			AgentName:            a.Name,
-			Sessions:             s.Store,
-			Agent:                agentHandler,
-			AuthorizationServers: []string{strings.TrimSuffix(j.DiscoveryURL, "/.well-known/openid-configuration")},
-			Scopes:               j.AllowedScopes,
-			SessionIdleTimeout:   idle,
-			SessionMaxLifetime:   maxLife,
-			Logger:               opts.Logger.With("component", "runtime", "agent", a.Name),
+			Verifier:     verifiers[i], // its issuer is the metadata's authorization server
+			Identity:     s.Broker,
+			WorkloadName: a.WorkloadIdentity,
+			AgentName:    a.Name,
+			Sessions:     s.Store,
+			Agent:        agentHandler,
+			Scopes:       a.AuthorizerConfiguration.CustomJWTAuthorizer.AllowedScopes,
+			PublicURL:    cfg.Runtime.PublicURL,
+
+			SessionIdleTimeout: idle,
+			SessionMaxLifetime: maxLife,
+			Logger:             opts.Logger.With("component", "runtime", "agent", a.Name),
 		}
 		s.fronts = append(s.fronts, front)
 	}
@@ -229,19 +228,23 @@ func (s *Stack) Close() {
 // verifyForWorkload verifies a Token A presented for a workload with the
 // authorizers of the agents that run as that workload only, so a token
 // minted for one agent does not buy a workload access token for another.
-// A workload no configured agent runs as (one created through the API for
-// an agent hosted elsewhere) accepts what any configured authorizer
-// accepts.
+// A workload no configured agent runs as (one created through the API, or
+// left from an older configuration) accepts no Token A: nothing says whose
+// tokens it may take. Its agent can still use M2M, or
+// GetWorkloadAccessTokenForUserId with a key allowed to; an agent hosted
+// elsewhere that takes users' tokens is configured as a runtime agent with
+// an endpoint, and its authorizer then speaks for its workload.
 func verifyForWorkload(agents []config.Agent, vs []*authorizer.Authorizer) func(context.Context, string, string) (identity.UserClaims, error) {
 	byWorkload := map[string][]*authorizer.Authorizer{}
 	for i, a := range agents {
 		byWorkload[a.WorkloadIdentity] = append(byWorkload[a.WorkloadIdentity], vs[i])
 	}
 	return func(ctx context.Context, workload, raw string) (identity.UserClaims, error) {
-		if own, ok := byWorkload[workload]; ok {
-			return verifyWithAny(own)(ctx, raw)
+		own, ok := byWorkload[workload]
+		if !ok {
+			return identity.UserClaims{}, fmt.Errorf("no agent of this runtime runs as workload identity %q, so no authorizer accepts user tokens for it", workload)
 		}
-		return verifyWithAny(vs)(ctx, raw)
+		return verifyWithAny(own)(ctx, raw)
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 // dev agent (by name, by ARN, and as the default at /invocations) and is
 // refused by the partner agent, whose IdP audience it lacks, both at the
 // runtime and at the broker (no workload access token for the partner's
-// workload).
+// workload, nor for a workload no agent runs as).
 func TestTwoAgentsBehindOneRuntime(t *testing.T) {
 	d, _ := startTestDev(t)
 	cfg, err := (&configFlags{dataDir: d.Env[envDataDir]}).load()
@@ -33,7 +33,9 @@ func TestTwoAgentsBehindOneRuntime(t *testing.T) {
 	partner.AuthorizerConfiguration.CustomJWTAuthorizer.AllowedAudience = []string{"api://partner-only"}
 	partner.AuthorizerConfiguration.CustomJWTAuthorizer.AllowedClients = nil
 	cfg.Runtime.Agents = append(cfg.Runtime.Agents, partner)
-	cfg.Identity.WorkloadIdentities = append(cfg.Identity.WorkloadIdentities, config.WorkloadIdentity{Name: "partner-agent-workload"})
+	cfg.Identity.WorkloadIdentities = append(cfg.Identity.WorkloadIdentities,
+		config.WorkloadIdentity{Name: "partner-agent-workload"},
+		config.WorkloadIdentity{Name: "no-agent-workload"}) // no agent runs as it
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +68,10 @@ func TestTwoAgentsBehindOneRuntime(t *testing.T) {
 	ctx := context.Background()
 	if _, err := s.Broker.GetWorkloadAccessTokenForJWT(ctx, identity.GetWorkloadAccessTokenForJWTInput{WorkloadName: "partner-agent-workload", UserToken: jane}); identity.ErrorType(err) != identity.UnauthorizedException {
 		t.Errorf("a WAT for the partner's workload with Jane's dev token: %v, want UnauthorizedException", err)
+	}
+	// A workload no agent runs as accepts no user token: nothing says whose.
+	if _, err := s.Broker.GetWorkloadAccessTokenForJWT(ctx, identity.GetWorkloadAccessTokenForJWTInput{WorkloadName: "no-agent-workload", UserToken: jane}); identity.ErrorType(err) != identity.UnauthorizedException {
+		t.Errorf("a WAT for a workload no agent runs as: %v, want UnauthorizedException", err)
 	}
 	if _, err := s.Broker.GetWorkloadAccessTokenForJWT(ctx, identity.GetWorkloadAccessTokenForJWTInput{WorkloadName: devWorkload, UserToken: jane}); err != nil {
 		t.Errorf("a WAT for the dev agent's workload: %v", err)
