@@ -21,6 +21,12 @@ import (
 // Everything else (the container contract's /invocations and /ping, the
 // default agent's metadata, the UI) goes to the first agent's FrontDoor,
 // the default.
+//
+// An ARN's partition, region and account are not checked: this runtime
+// has one namespace of agent names, and each agent's own authorizer still
+// decides who may invoke it. Agent names are not secret (an unknown name
+// is a 404, a known one asks for a token, and its metadata is public, as
+// RFC 9728 intends).
 type Router struct {
 	// Agents are the agents' front doors; the first is the default. Each
 	// must have a distinct AgentName.
