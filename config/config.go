@@ -20,6 +20,15 @@ type Config struct {
 	Keys     Keys     `yaml:"keys"`
 	Identity Identity `yaml:"identity"`
 	Runtime  Runtime  `yaml:"runtime"`
+	// Metrics, when set, serves Prometheus metrics.
+	Metrics *Metrics `yaml:"metrics,omitempty"`
+}
+
+// Metrics serves GET /metrics (Prometheus text format) on its own
+// listener: counts and latencies only, never a user or a token, but keep
+// it off the public network all the same.
+type Metrics struct {
+	Listen string `yaml:"listen"`
 }
 
 // Keys locates the vault encryption keys.
@@ -239,6 +248,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Runtime.Listen == "" {
 		bad("runtime.listen", "required (host:port)")
+	}
+	if c.Metrics != nil && c.Metrics.Listen == "" {
+		bad("metrics.listen", "required (host:port) when metrics is set")
 	}
 	for key, v := range map[string]string{"runtime.sessionIdleTimeout": c.Runtime.SessionIdleTimeout, "runtime.sessionMaxLifetime": c.Runtime.SessionMaxLifetime} {
 		if d, err := time.ParseDuration(v); v != "" && (err != nil || d <= 0) {

@@ -71,7 +71,8 @@ func TestParseRejectsUnknownKeys(t *testing.T) {
 
 func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 	c := &Config{
-		Store: "mysql://x",
+		Store:   "mysql://x",
+		Metrics: &Metrics{},
 		Identity: Identity{CredentialProviders: []CredentialProvider{{
 			Name: "bad name!", CredentialProviderVendor: "CustomOauth2",
 			Oauth2ProviderConfigInput: ProviderConfigInput{CustomOauth2ProviderConfig: &CustomOauth2ProviderConfig{
@@ -94,7 +95,7 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 		"customOauth2ProviderConfig.clientId: required", "customOauth2ProviderConfig.clientSecret: required",
 		"runtime.listen:", "runtime.agents[0].workloadIdentity:", "runtime.agents[0].authorizerConfiguration.customJWTAuthorizer.discoveryUrl:",
 		"runtime.agents[0].model.provider:", "runtime.sessionIdleTimeout:", "runtime.agents[0].endpoint:",
-		`runtime.agents[1].name: "a" names another agent too`, "runtime.agents[2].name: must be 1-48 of", "runtime.publicUrl: must be a scheme and host",
+		`runtime.agents[1].name: "a" names another agent too`, "runtime.agents[2].name: must be 1-48 of", "runtime.publicUrl: must be a scheme and host", "metrics.listen: required",
 	} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("Validate() lacks %q:\n%v", key, err)

@@ -62,6 +62,7 @@ func outcome(err error) string {
 // happen silently. A failed call stays failed with its own error.
 func (b *Broker) finish(ctx context.Context, ev *store.AuditEvent, err error) error {
 	ev.Outcome = outcome(err)
+	b.metrics.call(ev.Action, ev.Outcome)
 	if aerr := b.audit.append(*ev); aerr != nil {
 		b.log.ErrorContext(ctx, "audit write failed", "action", ev.Action, "workload", ev.Workload, "error", aerr)
 		if err == nil {

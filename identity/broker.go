@@ -46,6 +46,8 @@ type Broker struct {
 	vaultCache ttlCache[*cachedToken]
 	// watCache keeps opened workload access tokens (wat.go).
 	watCache ttlCache[watClaims]
+	// metrics is nil without Config.Metrics.
+	metrics *metrics
 }
 
 // setupTimeout bounds New's store writes.
@@ -92,6 +94,10 @@ func New(cfg Config) (*Broker, error) {
 	}
 	b := &Broker{cfg: cfg, oauth: oc, log: cfg.Logger, started: cfg.Now(), audit: &auditor{st: cfg.Store, direct: store.SpoolsAudits(cfg.Store)}, watCache: ttlCache[watClaims]{max: watCacheEntries},
 		configProviders: map[string]bool{}, configAPIKeys: map[string]bool{}, configWorkloads: map[string]bool{}}
+	var err error
+	if b.metrics, err = newMetrics(cfg.Metrics); err != nil {
+		return nil, fmt.Errorf("identity: metrics: %w", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
 	if err := b.applyConfig(ctx); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net/url"
 	"regexp"
@@ -113,9 +114,14 @@ type Config struct {
 	// that each workload accepts only the tokens of its own agent's
 	// authorizer.
 	VerifyUserTokenFor func(ctx context.Context, workload, raw string) (UserClaims, error)
-	Providers          []Oauth2CredentialProvider
-	APIKeyProviders    []APIKeyCredentialProvider
-	Workloads          []WorkloadIdentity
+	// Metrics, when set, receives the broker's Prometheus collectors
+	// (calls by operation and outcome, resource tokens by provider and
+	// source, IdP request latency).
+	Metrics prometheus.Registerer
+
+	Providers       []Oauth2CredentialProvider
+	APIKeyProviders []APIKeyCredentialProvider
+	Workloads       []WorkloadIdentity
 	// Region and AccountID fill the ARNs; defaults us-east-1 and
 	// 000000000000.
 	Region    string

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/onbehalf/onbehalf/emulator/entra"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/onbehalf/onbehalf/identity"
 	"github.com/onbehalf/onbehalf/store"
 	"github.com/onbehalf/onbehalf/trace"
@@ -588,5 +591,60 @@ func TestUserTokensAreVerifiedForTheWorkloadTheyArePresentedFor(t *testing.T) {
 	}
 	if fmt.Sprint(asked) != fmt.Sprint([]string{workload, restricted}) {
 		t.Errorf("verifier asked for %v, want each call's workload", asked)
+	}
+}
+
+// The broker's metrics count calls by operation and outcome and tokens by
+// source, and time the IdP request; no label holds a user or a token.
+func TestMetricsCountCallsTokensAndIdPRequests(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	e := newEnv(t, options{broker: func(c *identity.Config) { c.Metrics = reg }})
+	wat := e.wat(workload, jane)
+	e.mustGet(obo(wat, providerMS, connectorScope)) // idp
+	e.mustGet(obo(wat, providerMS, connectorScope)) // vault
+	e.mustGet(obo(wat, providerMS, connectorScope)) // vault
+	if _, err := e.get(obo("obwat1.garbage", providerMS, connectorScope)); err == nil {
+		t.Fatal("a garbage WAT was accepted")
+	}
+	want := `
+# HELP onbehalf_identity_calls_total Audited broker calls by operation and outcome (ok, an error type, or the IdP's OAuth error code).
+# TYPE onbehalf_identity_calls_total counter
+onbehalf_identity_calls_total{operation="GetResourceOauth2Token",outcome="UnauthorizedException"} 1
+onbehalf_identity_calls_total{operation="GetResourceOauth2Token",outcome="ok"} 3
+onbehalf_identity_calls_total{operation="GetWorkloadAccessTokenForJWT",outcome="ok"} 1
+# HELP onbehalf_identity_resource_tokens_total Resource tokens handed out by credential provider and where they came from (vault, idp).
+# TYPE onbehalf_identity_resource_tokens_total counter
+onbehalf_identity_resource_tokens_total{provider="` + providerMS + `",source="idp"} 1
+onbehalf_identity_resource_tokens_total{provider="` + providerMS + `",source="vault"} 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "onbehalf_identity_calls_total", "onbehalf_identity_resource_tokens_total"); err != nil {
+		t.Error(err)
+	}
+	if n := testutil.CollectAndCount(reg, "onbehalf_identity_idp_request_seconds"); n != 1 {
+		t.Errorf("IdP request histograms = %d, want 1 (one provider, one result)", n)
+	}
+	out, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range out {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if strings.Contains(l.GetValue(), jane) || strings.Contains(l.GetValue(), "eyJ") || strings.Contains(l.GetValue(), "obwat1.") {
+					t.Errorf("metric %s label %s=%q holds a user or a token", mf.GetName(), l.GetName(), l.GetValue())
+				}
+			}
+		}
+	}
+}
+
+func TestOutcomeLabelsStayBounded(t *testing.T) {
+	for in, want := range map[string]string{
+		"ok": "ok", "invalid_grant": "invalid_grant", "UnauthorizedException": "UnauthorizedException",
+		"AADSTS-made-up-code": "other_idp_error", "x_" + strings.Repeat("y", 100): "other_idp_error",
+	} {
+		if got := identity.OutcomeLabelForTest(in); got != want {
+			t.Errorf("outcome %q -> label %q, want %q", in, got, want)
+		}
 	}
 }

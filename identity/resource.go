@@ -131,6 +131,9 @@ func (b *Broker) GetResourceOauth2Token(ctx context.Context, in GetResourceOauth
 	}
 	ev.Detail = res.detail
 	err = b.finish(ctx, &ev, err)
+	if err == nil && res.out == nil {
+		b.metrics.token(ev.Provider, res.detail)
+	}
 	// A vault hit is the common case and already an audit event: logging
 	// each one at info was a write(2) per call under the log's lock, a
 	// good part of a busy broker's time. Exchanges with the IdP, refusals
@@ -384,7 +387,9 @@ func (b *Broker) obtain(ctx context.Context, c *resourceCall) (obtained, error) 
 	if tok == nil {
 		tok, err = b.exchange(ctx, c, md.TokenEndpoint, actor)
 	}
-	detail := fmt.Sprintf("%s %dms", how, time.Since(start).Milliseconds())
+	took := time.Since(start)
+	b.metrics.idpRequest(c.p.name, took, err)
+	detail := fmt.Sprintf("%s %dms", how, took.Milliseconds())
 	if err != nil {
 		return obtained{detail: detail + aadsts(err)}, fromOAuth(err, c.p.name)
 	}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,7 +32,7 @@ type Options struct {
 	HTTPClient *http.Client
 	// RuntimeListener and IdentityListener, when set, are used instead of
 	// listening on the configured addresses (tests pass :0 listeners).
-	RuntimeListener, IdentityListener net.Listener
+	RuntimeListener, IdentityListener, MetricsListener net.Listener
 	// IdentityRegion, when set, is the region of the broker's ARNs and the
 	// only region SigV4 requests to the identity API may be signed for.
 	IdentityRegion string
@@ -47,6 +50,8 @@ type Stack struct {
 	Keys        *awsapi.KeyStore
 	RuntimeURL  string
 	IdentityURL string
+	// MetricsURL is where GET /metrics answers; empty without metrics.
+	MetricsURL string
 	// Model says which model the agent uses and why, e.g. "offline
 	// planner (no model credentials found …)"; empty for a remote agent.
 	Model string
@@ -120,7 +125,13 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err
 		publicURL = "http://" + identityLn.Addr().String()
 	}
 
+	var reg *prometheus.Registry
+	if cfg.Metrics != nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
 	s.Broker, err = identity.New(identity.Config{
+		Metrics:            registerer(reg),
 		Store:              s.Store,
 		Keyring:            keys,
 		OAuth:              oc,
@@ -184,7 +195,24 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err
 	if s.IdentityURL, err = s.serve(identityLn, cfg.Identity.Listen, api); err != nil {
 		return nil, fmt.Errorf("identity.listen: %w", err)
 	}
+	if reg != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		if s.MetricsURL, err = s.serve(opts.MetricsListener, cfg.Metrics.Listen, mux); err != nil {
+			return nil, fmt.Errorf("metrics.listen: %w", err)
+		}
+		s.MetricsURL += "/metrics"
+	}
 	return s, nil
+}
+
+// registerer is reg as a prometheus.Registerer, nil (no metrics) for a
+// nil registry.
+func registerer(reg *prometheus.Registry) prometheus.Registerer {
+	if reg == nil {
+		return nil
+	}
+	return reg
 }
 
 func (s *Stack) serve(ln net.Listener, addr string, h http.Handler) (string, error) {

@@ -43,7 +43,9 @@ var devUsers = []string{"jane.smith@company.com", "bob.jones@company.com", "hr.p
 type devOptions struct {
 	DataDir                                              string
 	RuntimeAddr, IdentityAddr, EntraAddr, ServiceNowAddr string
-	Logger                                               *slog.Logger
+	// MetricsAddr, when set, serves Prometheus metrics there.
+	MetricsAddr string
+	Logger      *slog.Logger
 }
 
 // devStack is the running local stack: both emulators and onbehalf.
@@ -79,6 +81,7 @@ func newDevCommand() *cobra.Command {
 	f.StringVar(&opts.IdentityAddr, "identity-addr", "127.0.0.1:8081", "identity broker listen address")
 	f.StringVar(&opts.EntraAddr, "entra-addr", "127.0.0.1:8082", "Entra ID emulator listen address")
 	f.StringVar(&opts.ServiceNowAddr, "servicenow-addr", "127.0.0.1:8083", "ServiceNow emulator listen address")
+	f.StringVar(&opts.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics (GET /metrics) on this address, e.g. 127.0.0.1:9464; off when empty")
 	return cmd
 }
 
@@ -123,8 +126,23 @@ func startDev(ctx context.Context, opts devOptions) (_ *devStack, err error) {
 		}
 		lns[a.name] = ln
 	}
+	if opts.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", opts.MetricsAddr)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, fmt.Errorf("metrics: cannot listen on %s: %w", opts.MetricsAddr, err)
+		}
+		lns["metrics"] = ln
+	}
 	url := func(name string) string { return "http://" + lns[name].Addr().String() }
 	e := d.Env
+	if lns["metrics"] != nil {
+		e[envMetricsURL] = url("metrics") + "/metrics"
+	} else {
+		delete(e, envMetricsURL)
+	}
 	e[envDataDir] = dir
 	e[envRuntimeURL], e[envIdentityURL] = url("runtime"), url("identity")
 	e[envEntraURL], e[envServiceNowURL] = url("entra"), url("servicenow")
@@ -177,6 +195,7 @@ func startDev(ctx context.Context, opts devOptions) (_ *devStack, err error) {
 		Logger:           opts.Logger,
 		RuntimeListener:  lns["runtime"],
 		IdentityListener: lns["identity"],
+		MetricsListener:  lns["metrics"],
 		IdentityRegion:   devRegion,
 	})
 	if err != nil {
@@ -188,6 +207,16 @@ func startDev(ctx context.Context, opts devOptions) (_ *devStack, err error) {
 		}
 	}
 	return d, nil
+}
+
+// devMetrics is the metrics section of the dev configuration: on when the
+// dev stack listens for them.
+func devMetrics(e devEnv) *config.Metrics {
+	u := e[envMetricsURL]
+	if u == "" {
+		return nil
+	}
+	return &config.Metrics{Listen: strings.TrimSuffix(strings.TrimPrefix(u, "http://"), "/metrics")}
 }
 
 // writeDevConfig writes the production-shaped configuration the dev stack
@@ -210,6 +239,7 @@ func writeDevConfig(path, dir string, e devEnv) error {
 			}},
 			WorkloadIdentities: []config.WorkloadIdentity{{Name: devWorkload}},
 		},
+		Metrics: devMetrics(e),
 		Runtime: config.Runtime{
 			Listen: strings.TrimPrefix(e[envRuntimeURL], "http://"),
 			UI: &config.UI{
@@ -307,6 +337,14 @@ func selfCommand() string {
 	return exe
 }
 
+// metricsLine is the banner's metrics line, or nothing when metrics are off.
+func metricsLine(e devEnv) string {
+	if e[envMetricsURL] == "" {
+		return ""
+	}
+	return "  metrics     " + e[envMetricsURL] + "   Prometheus (calls, tokens by source, IdP latency)\n"
+}
+
 func printBanner(w io.Writer, e devEnv, model string) {
 	self := selfCommand()
 	fmt.Fprintf(w, `onbehalf dev is running (data dir %s)
@@ -316,7 +354,7 @@ func printBanner(w io.Writer, e devEnv, model string) {
   identity    %s   identity broker: AgentCore Identity API (SigV4; aws CLI, boto3, AWS SDKs)
   entra       %s   Entra ID emulator, tenant %s
   servicenow  %s   ServiceNow emulator (Basic auth: %s, password in dev.env)
-
+%s
 Model: %s
 
 Demo users (password: DEV_USER_PASSWORD in dev.env):
@@ -338,7 +376,7 @@ The aws CLI against the broker (after sourcing dev.env; AWS_ACCESS_KEY_ID there 
 More keys: %s identity keys create --workload NAME   (or --admin)
 
 Press Ctrl-C to stop.
-`, e[envDataDir], e[envRuntimeURL], e[envRuntimeURL], e[envIdentityURL], e[envEntraURL], e[envEntraTenant], e[envServiceNowURL], e[envSNAdminUser],
+`, e[envDataDir], e[envRuntimeURL], e[envRuntimeURL], e[envIdentityURL], e[envEntraURL], e[envEntraTenant], e[envServiceNowURL], e[envSNAdminUser], metricsLine(e),
 		model, strings.Join(devUsers, "\n  "), e[envDataDir], self, self, self, self, self, self)
 }
 

@@ -20,6 +20,7 @@ type devEnv map[string]string
 const (
 	envRuntimeURL      = "ONBEHALF_RUNTIME_URL"
 	envIdentityURL     = "ONBEHALF_IDENTITY_URL"
+	envMetricsURL      = "ONBEHALF_METRICS_URL"
 	envDataDir         = "ONBEHALF_DATA_DIR"
 	envEntraURL        = "ENTRA_URL"
 	envEntraTenant     = "ENTRA_TENANT_ID"

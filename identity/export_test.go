@@ -1,0 +1,4 @@
+package identity
+
+// OutcomeLabelForTest exposes outcomeLabel to the external tests.
+var OutcomeLabelForTest = outcomeLabel
