@@ -70,6 +70,9 @@ type FrontDoor struct {
 	SessionMaxLifetime time.Duration
 	Now                func() time.Time
 	Logger             *slog.Logger
+	// Metrics, when set, counts and times invocations (shared by the
+	// runtime's front doors).
+	Metrics *Metrics
 
 	sweepMu      sync.Mutex
 	lastSweep    time.Time
@@ -157,6 +160,11 @@ func (f *FrontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (for the 401 challenge's resource_metadata) is resourcePath, and hands
 // it to the agent at the container contract's /invocations.
 func (f *FrontDoor) invoke(w http.ResponseWriter, r *http.Request, resourcePath string) {
+	if f.Metrics != nil {
+		sw, start := &statusWriter{ResponseWriter: w}, time.Now()
+		defer func() { f.Metrics.observe(f.AgentName, sw.status, time.Since(start)) }()
+		w = sw
+	}
 	requestID := newID("req-")
 	w.Header().Set(HeaderRequestID, requestID)
 

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/onbehalf/onbehalf/authorizer"
 )
 
@@ -186,5 +189,37 @@ func TestRouterPassesTheAgentNoneOfTheCallersURL(t *testing.T) {
 	}
 	if u := r.hrSpy.reqs[0].URL; u.String() != "/invocations" {
 		t.Errorf("the agent saw URL %q, want just /invocations", u.String())
+	}
+}
+
+// Invocations are counted by agent and status, refusals included; the
+// answer still streams through the counting writer.
+func TestFrontDoorMetricsCountInvocationsByAgentAndStatus(t *testing.T) {
+	r := newRouted(t)
+	reg := prometheus.NewPedanticRegistry()
+	m, err := NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range r.router.Agents {
+		f.Metrics = m
+	}
+	r.do(http.MethodPost, "/invocations", "jane.smith@company.com", "")
+	r.do(http.MethodPost, "/runtimes/hr/invocations", "jane.smith@company.com", "")
+	r.do(http.MethodPost, "/runtimes/hr/invocations", "", "")
+	r.do(http.MethodPost, "/runtimes/partner/invocations", "jane.smith@company.com", "")
+	want := `
+# HELP onbehalf_runtime_invocations_total Invocations by agent and HTTP status (401/403 refused at the front door, 200 answered).
+# TYPE onbehalf_runtime_invocations_total counter
+onbehalf_runtime_invocations_total{agent="hr",status="200"} 1
+onbehalf_runtime_invocations_total{agent="hr",status="401"} 1
+onbehalf_runtime_invocations_total{agent="partner",status="401"} 1
+onbehalf_runtime_invocations_total{agent="servicenow",status="200"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "onbehalf_runtime_invocations_total"); err != nil {
+		t.Error(err)
+	}
+	if n := testutil.CollectAndCount(reg, "onbehalf_runtime_invocation_seconds"); n != 3 {
+		t.Errorf("duration series = %d, want one per agent (3)", n)
 	}
 }

@@ -125,10 +125,29 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err
 		publicURL = "http://" + identityLn.Addr().String()
 	}
 
-	var reg *prometheus.Registry
+	var (
+		reg         *prometheus.Registry
+		rtMetrics   *runtime.Metrics
+		storeForReg = s.Store
+	)
 	if cfg.Metrics != nil {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		if _, _, ok := store.AuditSpoolStats(storeForReg); ok {
+			reg.MustRegister(
+				prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+					Name: "onbehalf_audit_spool_queued_events",
+					Help: "Audit events spooled but not yet loaded into the database.",
+				}, func() float64 { q, _, _ := store.AuditSpoolStats(storeForReg); return float64(q) }),
+				prometheus.NewCounterFunc(prometheus.CounterOpts{
+					Name: "onbehalf_audit_spool_failed_loads_total",
+					Help: "Loads of spooled audit events into the database that failed (and are retried).",
+				}, func() float64 { _, f, _ := store.AuditSpoolStats(storeForReg); return float64(f) }),
+			)
+		}
+		if rtMetrics, err = runtime.NewMetrics(reg); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
 	}
 	s.Broker, err = identity.New(identity.Config{
 		Metrics:            registerer(reg),
@@ -164,6 +183,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err
 			Agent:        agentHandler,
 			Scopes:       a.AuthorizerConfiguration.CustomJWTAuthorizer.AllowedScopes,
 			PublicURL:    cfg.Runtime.PublicURL,
+			Metrics:      rtMetrics,
 
 			SessionIdleTimeout: idle,
 			SessionMaxLifetime: maxLife,

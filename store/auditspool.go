@@ -58,6 +58,16 @@ const (
 // SpoolsAudits implements AuditSpooler: true for SQLite files.
 func (s *sqlStore) SpoolsAudits() bool { return s.spool != nil }
 
+// AuditSpoolStats serves the package's AuditSpoolStats.
+func (s *sqlStore) AuditSpoolStats() (queued int, failedLoads uint64) {
+	if s.spool == nil {
+		return 0, 0
+	}
+	s.spool.mu.Lock()
+	defer s.spool.mu.Unlock()
+	return s.spool.queued, s.spool.failed
+}
+
 // spoolBatch is one AppendAudits call's events, one spool record.
 type spoolBatch struct {
 	evs  []AuditEvent
@@ -85,6 +95,7 @@ type auditSpool struct {
 	runs     uint64        // loader runs finished
 	loadErr  error         // the last run's error, nil after a good one
 	failures int           // loader runs failed in a row
+	failed   uint64        // loader runs failed since open
 	changed  chan struct{} // closed and replaced after every loader run
 
 	wake chan struct{}
@@ -300,6 +311,7 @@ func (a *auditSpool) loadOnce() bool {
 		finished = a.takeFinished()
 	} else {
 		a.failures++
+		a.failed++
 	}
 	more := err == nil && len(a.queue) > 0
 	a.mu.Unlock()

@@ -478,3 +478,29 @@ func TestSpoolsAuditsOnlyForSQLiteFiles(t *testing.T) {
 		t.Error("an in-memory store reports spooled audits (it has no file to spool to)")
 	}
 }
+
+func TestAuditSpoolStatsCountQueuedEvents(t *testing.T) {
+	withSpools(t, func(sp *auditSpool) { sp.interval = time.Hour })
+	s := openSQLiteFile(t)
+	if q, f, ok := AuditSpoolStats(s); !ok || q != 0 || f != 0 {
+		t.Fatalf("fresh store: %d queued, %d failed, ok %v", q, f, ok)
+	}
+	if err := s.AppendAudits(context.Background(), evsNamed("a", "b", "c")); err != nil {
+		t.Fatal(err)
+	}
+	if q, _, _ := AuditSpoolStats(s); q != 3 {
+		t.Errorf("queued after appending 3 = %d", q)
+	}
+	details(t, s) // loads
+	if q, _, _ := AuditSpoolStats(s); q != 0 {
+		t.Errorf("queued after the load = %d", q)
+	}
+	mem, err := Open(context.Background(), "sqlite::memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	if _, _, ok := AuditSpoolStats(mem); ok {
+		t.Error("an in-memory store reports spool stats")
+	}
+}

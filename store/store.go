@@ -45,6 +45,21 @@ type AuditSpooler interface {
 	SpoolsAudits() bool
 }
 
+// AuditSpoolStats reports, for a store that spools audit events, the
+// events waiting to be loaded into the database and the loads that failed
+// since it opened (for monitoring: a growing queue means the database is
+// not keeping up). ok is false for other stores.
+func AuditSpoolStats(s Store) (queued int, failedLoads uint64, ok bool) {
+	st, ok := s.(interface {
+		AuditSpoolStats() (int, uint64)
+	})
+	if !ok || !SpoolsAudits(s) {
+		return 0, 0, false
+	}
+	queued, failedLoads = st.AuditSpoolStats()
+	return queued, failedLoads, true
+}
+
 // SpoolsAudits reports whether s's appends are spooled: cheap, and batched
 // behind the scenes, so callers gain nothing by batching events
 // themselves. A Store that wraps another reports false unless it says so.

@@ -11,8 +11,9 @@ import (
 )
 
 // `onbehalf dev --metrics-addr` serves Prometheus metrics: after Jane's
-// question, the broker's calls, the token's source and the IdP request are
-// counted; nothing in the scrape is a user or a token.
+// question, the invocation, the broker's calls, the token's source and the
+// IdP request are counted, and the audit spool reports its queue; nothing
+// in the scrape is a user or a token.
 func TestDevServesMetrics(t *testing.T) {
 	logs := &syncBuffer{}
 	d, err := startDev(context.Background(), devOptions{
@@ -48,6 +49,10 @@ func TestDevServesMetrics(t *testing.T) {
 		`onbehalf_identity_resource_tokens_total{provider="` + devProvider + `",source="idp"} 1`,
 		`onbehalf_identity_idp_request_seconds_count{provider="` + devProvider + `",result="ok"} 1`,
 		`go_goroutines `,
+		`onbehalf_runtime_invocations_total{agent="` + devAgentName + `",status="200"} 1`,
+		`onbehalf_runtime_invocation_seconds_count{agent="` + devAgentName + `"} 1`,
+		`onbehalf_audit_spool_queued_events `,
+		`onbehalf_audit_spool_failed_loads_total 0`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %q", want)
