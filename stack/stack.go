@@ -126,23 +126,22 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (_ *Stack, err
 	}
 
 	var (
-		reg         *prometheus.Registry
-		rtMetrics   *runtime.Metrics
-		storeForReg = s.Store
+		reg       *prometheus.Registry
+		rtMetrics *runtime.Metrics
 	)
 	if cfg.Metrics != nil {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		if _, _, ok := store.AuditSpoolStats(storeForReg); ok {
+		if _, _, ok := store.AuditSpoolStats(s.Store); ok {
 			reg.MustRegister(
 				prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 					Name: "onbehalf_audit_spool_queued_events",
 					Help: "Audit events spooled but not yet loaded into the database.",
-				}, func() float64 { q, _, _ := store.AuditSpoolStats(storeForReg); return float64(q) }),
+				}, func() float64 { q, _, _ := store.AuditSpoolStats(s.Store); return float64(q) }),
 				prometheus.NewCounterFunc(prometheus.CounterOpts{
 					Name: "onbehalf_audit_spool_failed_loads_total",
 					Help: "Loads of spooled audit events into the database that failed (and are retried).",
-				}, func() float64 { _, f, _ := store.AuditSpoolStats(storeForReg); return float64(f) }),
+				}, func() float64 { _, f, _ := store.AuditSpoolStats(s.Store); return float64(f) }),
 			)
 		}
 		if rtMetrics, err = runtime.NewMetrics(reg); err != nil {
